@@ -1,0 +1,21 @@
+"""`make run`: embedded defaults, no outside services (SQLite, Celery's filesystem broker)."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-development-only-not-secret")  # noqa: S105
+
+_broker_dir = BASE_DIR / "var" / "celery-broker"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(_broker_dir),
+    "data_folder_out": str(_broker_dir),
+    "processed_folder": str(BASE_DIR / "var" / "celery-processed"),
+    "store_processed": False,
+}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
