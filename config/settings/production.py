@@ -1,6 +1,6 @@
 """Production: every secret and service address comes from the environment; no defaults for them."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False

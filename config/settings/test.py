@@ -1,6 +1,6 @@
 """Test settings: PostgreSQL (CI exports DATABASE_URL; the default is this machine's server)."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -15,3 +15,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_BROKER_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
