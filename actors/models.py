@@ -1,4 +1,4 @@
-"""The directory of actors: principals (huvudmän), their units, professionals and steering groups."""
+"""The directory of actors: huvudmän, their units, professionals and steering groups."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models

@@ -52,9 +52,9 @@ def unit_list_for_member(*, user: User, role: str | None = None) -> QuerySet[Uni
     memberships = Membership.objects.filter(user=user, is_active=True)
     if role:
         memberships = memberships.filter(role=role)
-    return Unit.objects.filter(
-        is_active=True, pk__in=memberships.values("unit_id")
-    ).select_related("huvudman", "municipality")
+    return Unit.objects.filter(is_active=True, pk__in=memberships.values("unit_id")).select_related(
+        "huvudman", "municipality"
+    )
 
 
 def unit_search(*, query: str = "", kind: str = "", municipality_code: str = "") -> QuerySet[Unit]:

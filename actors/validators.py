@@ -46,7 +46,9 @@ def normalize_organisationsnummer(value: str) -> str:
             code="format",
         )
     if not luhn_ok(digits):
-        raise ValidationError(_("Organisationsnumrets kontrollsiffra stämmer inte."), code="checksum")
+        raise ValidationError(
+            _("Organisationsnumrets kontrollsiffra stämmer inte."), code="checksum"
+        )
     return f"{digits[:6]}-{digits[6:]}"
 
 
