@@ -14,5 +14,7 @@ urlpatterns = [
     path("logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("katalog/", include("actors.urls")),
+    path("frister/", include("deadlines.urls")),
+    path("sip/", include("sip.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -117,3 +117,106 @@ class EscalationLevelFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Nivå {n + 1}")
     kind = EscalationLevel.Kind.UNIT_MANAGERS
     source_section = "test.txt, avsnitt 2"
+
+
+# --- deadlines ------------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402 - grouped with the factories that need it
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from deadlines.models import Deadline, Notification  # noqa: E402
+
+
+class DeadlineFactory(DjangoModelFactory):
+    """A deadline on a unit as its subject; any model can be a subject through the generic FK."""
+
+    class Meta:
+        model = Deadline
+
+    class Params:
+        subject = factory.SubFactory(UnitFactory)
+
+    rule = factory.SubFactory(DeadlineRuleFactory)
+    kind = factory.LazyAttribute(lambda d: d.rule.kind)
+    content_type = factory.LazyAttribute(lambda d: ContentType.objects.get_for_model(d.subject))
+    object_id = factory.LazyAttribute(lambda d: d.subject.pk)
+    responsible_unit = factory.SubFactory(UnitFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyAttribute(lambda d: d.started_at + dt.timedelta(days=7))
+
+
+class NotificationFactory(DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(UserFactory)
+    deadline = factory.SubFactory(DeadlineFactory)
+    kind = Notification.Kind.BREACH
+    text = factory.Sequence(lambda n: f"Fristen för kallelse (ärende #{n}) gick ut.")
+
+
+# --- sip ------------------------------------------------------------------------------------------
+
+from sip.models import Case, Guardian, Individual, Meeting, Participant  # noqa: E402
+
+
+def personnummer(birth: dt.date, serial: int) -> str:
+    """A valid 12-digit personnummer for a birth date and a three-digit serial (001–999)."""
+    nine = f"{birth:%y%m%d}{serial:03d}"
+    return f"{birth:%Y%m%d}{serial:03d}{luhn_check_digit(nine)}"
+
+
+class IndividualFactory(DjangoModelFactory):
+    class Meta:
+        model = Individual
+
+    birth_date = dt.date(2015, 3, 14)
+    id_kind = Individual.IdKind.PERSONNUMMER
+    id_number = factory.Sequence(lambda n: personnummer(dt.date(2015, 3, 14), n % 998 + 1))
+    first_name = factory.Faker("first_name", locale="sv_SE")
+    last_name = factory.Faker("last_name", locale="sv_SE")
+    gender = Individual.Gender.FEMALE
+    home_municipality = factory.SubFactory(MunicipalityFactory)
+
+
+class GuardianFactory(DjangoModelFactory):
+    class Meta:
+        model = Guardian
+
+    individual = factory.SubFactory(IndividualFactory)
+    name = factory.Faker("name", locale="sv_SE")
+    email = factory.Sequence(lambda n: f"vardnadshavare{n}@example.se")
+    has_custody = True
+
+
+class CaseFactory(DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    individual = factory.SubFactory(IndividualFactory)
+    agreement = factory.SubFactory(AgreementFactory)
+    convening_unit = factory.SubFactory(UnitFactory)
+    coordinator = factory.SubFactory(UserFactory)
+    reason = "Behov av samordnade insatser från skola och BUP."
+    opened_at = factory.LazyFunction(timezone.now)
+
+
+class ParticipantFactory(DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    case = factory.SubFactory(CaseFactory)
+    unit = factory.SubFactory(UnitFactory)
+    person_name = factory.Faker("name", locale="sv_SE")
+
+
+class MeetingFactory(DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    case = factory.SubFactory(CaseFactory)
+    kind = Meeting.Kind.SIP
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    place = "Familjecentralen, rum 2"

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from sip import views
+
+app_name = "sip"
+
+urlpatterns = [
+    path("", views.case_list, name="case_list"),
+    path("personer/ny/", views.individual_create, name="individual_create"),
+    path("personer/<int:pk>/", views.individual_detail, name="individual_detail"),
+    path("arenden/<int:pk>/", views.case_detail_view, name="case_detail"),
+    path("arenden/<int:pk>/samtycke/", views.consent_create, name="consent_create"),
+    path("arenden/<int:pk>/deltagare/", views.participant_create, name="participant_create"),
+    path("arenden/<int:pk>/moten/nytt/", views.meeting_create, name="meeting_create"),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/kalla/", views.kallelse_send, name="kallelse_send"
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/hallet/", views.meeting_held, name="meeting_held"
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/kallelse.ics",
+        views.meeting_ics_download,
+        name="meeting_ics",
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/kallelse/<int:participant_pk>.pdf",
+        views.kallelse_pdf_download,
+        name="kallelse_pdf",
+    ),
+    path("arenden/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
+    path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
+]
