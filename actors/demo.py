@@ -7,6 +7,7 @@ and municipalities are real so that the demo feels like home to its users.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Model
 
 from actors.models import County, Huvudman, Membership, Municipality, SteeringGroup, Unit, User
 from actors.validators import luhn_check_digit
@@ -110,15 +111,29 @@ DEMO_LOGINS = [
 ]
 
 
+def _upsert(model: type[Model], *, defaults: dict, **lookup) -> Model:
+    """Create, or update only the fields that differ, so a second run writes no history."""
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        return model.objects.create(**lookup, **defaults)
+    changed = [name for name, value in defaults.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, defaults[name])
+        instance.save(update_fields=changed)
+    return instance
+
+
 def _orgnr(nine: str) -> str:
     return f"{nine[:6]}-{nine[6:]}{luhn_check_digit(nine)}"
 
 
 def _huvudman(*, name: str, kind: str, county: str, nine: str) -> Huvudman:
-    huvudman, _created = Huvudman.objects.update_or_create(
-        organisationsnummer=_orgnr(nine), defaults={"name": name, "kind": kind, "county": county}
+    return _upsert(
+        Huvudman,
+        organisationsnummer=_orgnr(nine),
+        defaults={"name": name, "kind": kind, "county": county},
     )
-    return huvudman
 
 
 def _unit(
@@ -130,7 +145,8 @@ def _unit(
     municipality: Municipality,
     has_system_access: bool = True,
 ) -> Unit:
-    unit, _created = Unit.objects.update_or_create(
+    return _upsert(
+        Unit,
         key=key,
         defaults={
             "huvudman": huvudman,
@@ -144,7 +160,6 @@ def _unit(
             "is_active": True,
         },
     )
-    return unit
 
 
 @transaction.atomic
@@ -166,8 +181,10 @@ def seed_directory() -> list[DemoLogin]:
             name=region_name, kind=Huvudman.Kind.REGION, county=county, nine=f"2321000{county}"
         )
         for code, name, county_part in municipalities:
-            municipality, _created = Municipality.objects.update_or_create(
-                code=code, defaults={"name": name, "county": county, "county_part": county_part}
+            municipality = _upsert(
+                Municipality,
+                code=code,
+                defaults={"name": name, "county": county, "county_part": county_part},
             )
             kommun = _huvudman(
                 name=f"{name} kommun", kind=Huvudman.Kind.KOMMUN, county=county, nine=f"2120{code}0"
@@ -279,8 +296,11 @@ def _seed_steering_groups() -> None:
             )
         )
     for county, kind, level, name, part in groups:
-        group, _created = SteeringGroup.objects.update_or_create(
-            name=name, county=county, defaults={"kind": kind, "level": level, "is_active": True}
+        group = _upsert(
+            SteeringGroup,
+            name=name,
+            county=county,
+            defaults={"kind": kind, "level": level, "is_active": True},
         )
         municipalities = Municipality.objects.filter(county=county)
         if part:
@@ -304,7 +324,8 @@ def _seed_logins() -> list[DemoLogin]:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         if login.unit_key:
-            Membership.objects.update_or_create(
+            _upsert(
+                Membership,
                 user=user,
                 unit=Unit.objects.get(key=login.unit_key),
                 defaults={"role": login.role, "is_active": True},
