@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actors.models import Municipality, Unit
 from sip.identity import parse_id_number
-from sip.models import Individual, Meeting
+from sip.models import Individual, Invitation, Meeting
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -93,6 +93,23 @@ class ConsentRefuseForm(forms.Form):
     reason = forms.CharField(label=_("Vad framkom"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_at = forms.DateTimeField(
+        label=_("Återkallat (datum och tid)"), widget=_DATETIME, initial=timezone.now
+    )
+    withdrawn_by = forms.CharField(label=_("Återkallat av"), max_length=200)
+
+
+class CaseEndForm(forms.Form):
+    """Cancelling and closing a case both need the reason, which is kept on the case."""
+
+    reason = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CaseReopenForm(forms.Form):
+    """Reopening needs no input; the form carries the service's refusal back to the page."""
+
+
 class ParticipantForm(forms.Form):
     unit = forms.ModelChoiceField(
         label=_("Verksamhet i katalogen"),
@@ -110,15 +127,54 @@ class ParticipantForm(forms.Form):
     )
 
 
-class MeetingForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Typ av möte"), choices=Meeting.Kind.choices)
+class MeetingTimeForm(forms.Form):
+    """When and where: used to reschedule, and as the base of the new-meeting form."""
+
     starts_at = forms.DateTimeField(label=_("Starttid"), widget=_DATETIME)
     duration_minutes = forms.IntegerField(
         label=_("Längd (minuter)"), min_value=15, max_value=480, initial=60
     )
     place = forms.CharField(label=_("Plats"), required=False, max_length=300)
     video_link = forms.URLField(label=_("Videolänk"), required=False, assume_scheme="https")
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting, **kwargs) -> "MeetingTimeForm":
+        return cls(
+            initial={
+                "starts_at": meeting.starts_at,
+                "duration_minutes": meeting.duration_minutes,
+                "place": meeting.place,
+                "video_link": meeting.video_link,
+            },
+            **kwargs,
+        )
+
+
+class MeetingForm(MeetingTimeForm):
+    field_order = ["kind"]
+
+    kind = forms.ChoiceField(label=_("Typ av möte"), choices=Meeting.Kind.choices)
     send_now = forms.BooleanField(label=_("Skicka kallelsen direkt"), required=False, initial=True)
+
+
+class MeetingCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Varför ställs mötet in"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class InvitationAnswerForm(forms.Form):
+    response = forms.ChoiceField(
+        label=_("Svar"),
+        choices=[
+            (Invitation.Response.ACCEPTED, Invitation.Response.ACCEPTED.label),
+            (Invitation.Response.DECLINED, Invitation.Response.DECLINED.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    decline_reason = forms.CharField(
+        label=_("Skäl till nej"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class MeetingHeldForm(forms.Form):

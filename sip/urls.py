@@ -10,6 +10,15 @@ urlpatterns = [
     path("personer/<int:pk>/", views.individual_detail, name="individual_detail"),
     path("arenden/<int:pk>/", views.case_detail_view, name="case_detail"),
     path("arenden/<int:pk>/samtycke/", views.consent_create, name="consent_create"),
+    path("arenden/<int:pk>/samtycke/nekat/", views.consent_refuse, name="consent_refuse"),
+    path(
+        "arenden/<int:pk>/samtycke/<int:consent_pk>/aterkalla/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("arenden/<int:pk>/avbryt/", views.case_cancel, name="case_cancel"),
+    path("arenden/<int:pk>/avsluta/", views.case_close, name="case_close"),
+    path("arenden/<int:pk>/ateroppna/", views.case_reopen, name="case_reopen"),
     path("arenden/<int:pk>/deltagare/", views.participant_create, name="participant_create"),
     path("arenden/<int:pk>/moten/nytt/", views.meeting_create, name="meeting_create"),
     path(
@@ -17,6 +26,21 @@ urlpatterns = [
     ),
     path(
         "arenden/<int:pk>/moten/<int:meeting_pk>/hallet/", views.meeting_held, name="meeting_held"
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/andra/",
+        views.meeting_reschedule,
+        name="meeting_reschedule",
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/stall-in/",
+        views.meeting_cancel,
+        name="meeting_cancel",
+    ),
+    path(
+        "arenden/<int:pk>/moten/<int:meeting_pk>/inbjudningar/<int:invitation_pk>/svar/",
+        views.invitation_answer,
+        name="invitation_answer",
     ),
     path(
         "arenden/<int:pk>/moten/<int:meeting_pk>/kallelse.ics",

@@ -1,6 +1,10 @@
 """Minimal SIP pages. Each view finds the case through case_list_for_user (404 for others), lets a
 form check the input and one service do the work; a refused step shows its Swedish message."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -16,7 +20,7 @@ from config.exceptions import ApplicationError
 from sip import forms, services
 from sip.emails import Method
 from sip.ics import meeting_ics
-from sip.models import Case, Meeting
+from sip.models import Case, Invitation, Meeting
 from sip.pdf import kallelse_letter_pdf, plan_pdf
 from sip.selectors import (
     case_detail,
@@ -146,15 +150,224 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class _MeetingRow:
+    """A meeting on the case page with the forms for the steps it still allows."""
+
+    meeting: Meeting
+    invitations: list[tuple[Invitation, forms.InvitationAnswerForm | None]]
+    reschedule_form: forms.MeetingTimeForm | None
+    cancel_form: forms.MeetingCancelForm | None
+
+
+def _meeting_row(meeting: Meeting) -> _MeetingRow:
+    # Only a planned meeting can be moved, cancelled or answered (the services refuse the rest).
+    # auto_id is per object so the many small forms on one page keep unique element ids.
+    if meeting.status != Meeting.Status.PLANNED:
+        return _MeetingRow(
+            meeting=meeting,
+            invitations=[(invitation, None) for invitation in meeting.invitations.all()],
+            reschedule_form=None,
+            cancel_form=None,
+        )
+    return _MeetingRow(
+        meeting=meeting,
+        invitations=[
+            (invitation, forms.InvitationAnswerForm(auto_id=f"svar{invitation.pk}_%s"))
+            for invitation in meeting.invitations.all()
+        ],
+        reschedule_form=forms.MeetingTimeForm.for_meeting(
+            meeting, auto_id=f"flytta{meeting.pk}_%s"
+        ),
+        cancel_form=forms.MeetingCancelForm(auto_id=f"installa{meeting.pk}_%s"),
+    )
+
+
 @login_required
 def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    return render(request, "sip/case_detail.html", {"detail": case_detail(case=case), "case": case})
+    detail = case_detail(case=case)
+    # The state machine decides which case steps are offered; the page never restates its rules.
+    step_forms = {
+        "refuse_consent": (Case.Status.CONSENT_REFUSED, forms.ConsentRefuseForm(auto_id="neka_%s")),
+        "cancel": (Case.Status.CANCELLED, forms.CaseEndForm(auto_id="avbryt_%s")),
+        "close": (Case.Status.CLOSED, forms.CaseEndForm(auto_id="avsluta_%s")),
+        "reopen": (Case.Status.REOPENED, forms.CaseReopenForm()),
+    }
+    steps = {
+        name: form if case.can_move_to(status) else None
+        for name, (status, form) in step_forms.items()
+    }
+    consents = [
+        (
+            consent,
+            None
+            if consent.withdrawn_at
+            else forms.ConsentWithdrawForm(auto_id=f"aterkalla{consent.pk}_%s"),
+        )
+        for consent in detail.consents
+    ]
+    return render(
+        request,
+        "sip/case_detail.html",
+        {
+            "detail": detail,
+            "case": case,
+            "steps": steps,
+            "consents": consents,
+            "meetings": [_meeting_row(meeting) for meeting in detail.meetings],
+        },
+    )
 
 
 def _form_page(request, case, form, title, extra=None):
     return render(
         request, "sip/form.html", {"case": case, "form": form, "title": title, **(extra or {})}
+    )
+
+
+def _step(
+    request: HttpRequest,
+    case: Case,
+    form: django_forms.Form,
+    *,
+    title: str,
+    run: Callable[[dict], object],
+    done: str,
+) -> HttpResponse:
+    """Run one posted step: bad input or a refused step re-shows the form with the Swedish
+    message (the service's transaction has rolled back); success returns to the case page."""
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, done)
+            return redirect("sip:case_detail", pk=case.pk)
+    return _form_page(request, case, form, title)
+
+
+@login_required
+@require_POST
+def consent_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return _step(
+        request,
+        case,
+        forms.ConsentRefuseForm(request.POST),
+        title=_("Samtycke nekat"),
+        run=lambda data: services.consent_refuse(case=case, reason=data["reason"], by=request.user),
+        done=_("Ärendet är registrerat som samtycke nekat."),
+    )
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    consent = get_object_or_404(case.consents, pk=consent_pk)
+    return _step(
+        request,
+        case,
+        forms.ConsentWithdrawForm(request.POST),
+        title=_("Återkalla samtycke"),
+        run=lambda data: services.consent_withdraw(consent=consent, by=request.user, **data),
+        done=_("Samtycket är återkallat."),
+    )
+
+
+@login_required
+@require_POST
+def case_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return _step(
+        request,
+        case,
+        forms.CaseEndForm(request.POST),
+        title=_("Avbryt ärendet"),
+        run=lambda data: services.case_cancel(case=case, reason=data["reason"], by=request.user),
+        done=_("Ärendet är avbrutet."),
+    )
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return _step(
+        request,
+        case,
+        forms.CaseEndForm(request.POST),
+        title=_("Avsluta ärendet"),
+        run=lambda data: services.case_close(case=case, reason=data["reason"], by=request.user),
+        done=_("Ärendet är avslutat."),
+    )
+
+
+@login_required
+@require_POST
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    return _step(
+        request,
+        case,
+        forms.CaseReopenForm(request.POST),
+        title=_("Återöppna ärendet"),
+        run=lambda data: services.case_reopen(case=case, by=request.user),
+        done=_("Ärendet är återöppnat."),
+    )
+
+
+@login_required
+@require_POST
+def meeting_reschedule(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    meeting = _meeting(case, meeting_pk)
+    return _step(
+        request,
+        case,
+        forms.MeetingTimeForm(request.POST),
+        title=_("Ändra tid eller plats"),
+        run=lambda data: services.meeting_reschedule(meeting=meeting, by=request.user, **data),
+        done=_("Mötet är ändrat. Har kallelsen gått ut får alla en uppdatering."),
+    )
+
+
+@login_required
+@require_POST
+def meeting_cancel(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    meeting = _meeting(case, meeting_pk)
+    return _step(
+        request,
+        case,
+        forms.MeetingCancelForm(request.POST),
+        title=_("Ställ in mötet"),
+        run=lambda data: services.meeting_cancel(
+            meeting=meeting, reason=data["reason"], by=request.user
+        ),
+        done=_("Mötet är inställt. Har kallelsen gått ut får alla en avbokning."),
+    )
+
+
+@login_required
+@require_POST
+def invitation_answer(
+    request: HttpRequest, pk: int, meeting_pk: int, invitation_pk: int
+) -> HttpResponse:
+    case = _case(request, pk)
+    invitation = get_object_or_404(
+        _meeting(case, meeting_pk).invitations.select_related("meeting", "participant"),
+        pk=invitation_pk,
+    )
+    return _step(
+        request,
+        case,
+        forms.InvitationAnswerForm(request.POST),
+        title=_("Svar på kallelse: %s") % invitation.participant,
+        run=lambda data: services.invitation_answer(invitation=invitation, by=request.user, **data),
+        done=_("Svaret är registrerat."),
     )
 
 
