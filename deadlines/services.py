@@ -118,24 +118,34 @@ def deadline_meet(
 
 
 def deadline_waive(*, deadline: Deadline, reason: str, by: User) -> Deadline:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(_("Ange ett skäl för att efterskänka fristen."))
-    with transaction.atomic():
-        deadline = _lock_unresolved(deadline)
-        deadline.status = Deadline.Status.WAIVED
-        deadline.reason = reason
-        _close(deadline, by=by)
-    return deadline
+    return _close_with_reason(
+        deadline,
+        status=Deadline.Status.WAIVED,
+        reason=reason,
+        missing_reason=_("Ange ett skäl för att efterskänka fristen."),
+        by=by,
+    )
 
 
 def deadline_cancel(*, deadline: Deadline, reason: str, by: User | None = None) -> Deadline:
+    return _close_with_reason(
+        deadline,
+        status=Deadline.Status.CANCELLED,
+        reason=reason,
+        missing_reason=_("Ange ett skäl för att makulera fristen."),
+        by=by,
+    )
+
+
+def _close_with_reason(
+    deadline: Deadline, *, status: str, reason: str, missing_reason: str, by: User | None
+) -> Deadline:
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError(_("Ange ett skäl för att makulera fristen."))
+        raise ApplicationError(missing_reason)
     with transaction.atomic():
         deadline = _lock_unresolved(deadline)
-        deadline.status = Deadline.Status.CANCELLED
+        deadline.status = status
         deadline.reason = reason
         _close(deadline, by=by)
     return deadline
