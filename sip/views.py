@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +33,8 @@ from sip.selectors import (
     plan_get,
     user_units_for_convening,
 )
+
+CASES_PER_PAGE = 50
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -61,7 +64,10 @@ def _case_units(case: Case):
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "sip/case_list.html", {"cases": case_list_for_user(user=request.user)})
+    page = Paginator(case_list_for_user(user=request.user), CASES_PER_PAGE).get_page(
+        request.GET.get("sida")
+    )
+    return render(request, "sip/case_list.html", {"cases": page, "page": page})
 
 
 @login_required
