@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from actors import services
-from actors.models import Huvudman, Municipality, Unit
+from actors.models import County, Huvudman, Membership, Municipality, Unit
 from config.exceptions import ApplicationError
 
 
@@ -50,3 +50,19 @@ class ImportConfirmForm(forms.Form):
     """Carries the previewed file back so the import validates exactly what was shown."""
 
     content = forms.CharField(widget=forms.HiddenInput, strip=False)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Sök"), required=False, max_length=100)
+
+
+class ProfessionalFilterForm(SearchForm):
+    role = forms.ChoiceField(
+        label=_("Roll"), required=False, choices=[("", _("Alla roller")), *Membership.Role.choices]
+    )
+
+
+class SteeringGroupFilterForm(forms.Form):
+    county = forms.ChoiceField(
+        label=_("Län"), required=False, choices=[("", _("Alla län")), *County.choices]
+    )

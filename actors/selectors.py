@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from actors.models import Membership, SteeringGroup, Unit, User
+from actors.models import Huvudman, Membership, Municipality, SteeringGroup, Unit, User
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,44 @@ def unit_search(*, query: str = "", kind: str = "", municipality_code: str = "")
     if municipality_code:
         units = units.filter(municipality__code=municipality_code)
     return units.order_by("name")
+
+
+# --- directory pages for admins (access is the view's check: directory admins only) ----------
+
+
+def huvudman_list(*, query: str = "") -> QuerySet[Huvudman]:
+    owners = Huvudman.objects.annotate(unit_count=Count("units", filter=Q(units__is_active=True)))
+    if query:
+        owners = owners.filter(Q(name__icontains=query) | Q(organisationsnummer__icontains=query))
+    return owners.order_by("name", "pk")
+
+
+def professional_list(*, query: str = "", role: str = "") -> QuerySet[User]:
+    """Everyone with a membership, with their memberships and units in one extra query."""
+    memberships = Membership.objects.select_related("unit").order_by("unit__name")
+    people = User.objects.filter(memberships__isnull=False)
+    if role:
+        people = people.filter(memberships__role=role, memberships__is_active=True)
+    if query:
+        people = people.filter(
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(username__icontains=query)
+            | Q(email__icontains=query)
+        )
+    # Filtering through memberships joins one row per membership; pk__in keeps one per person.
+    return (
+        User.objects.filter(pk__in=people.values("pk"))
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def steering_group_list(*, county: str = "") -> QuerySet[SteeringGroup]:
+    groups = SteeringGroup.objects.annotate(
+        member_count=Count("members", distinct=True),
+        unit_count=Count("units", distinct=True),
+    ).prefetch_related(Prefetch("municipalities", queryset=Municipality.objects.order_by("name")))
+    if county:
+        groups = groups.filter(county=county)
+    return groups.order_by("county", "name", "pk")

@@ -11,8 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors import services
-from actors.forms import DirectoryFilterForm, ImportConfirmForm, ImportUploadForm
-from actors.selectors import unit_search
+from actors.forms import (
+    DirectoryFilterForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    ProfessionalFilterForm,
+    SearchForm,
+    SteeringGroupFilterForm,
+)
+from actors.selectors import huvudman_list, professional_list, steering_group_list, unit_search
 
 PAGE_SIZE = 50
 
@@ -101,3 +108,37 @@ def directory_import(request: HttpRequest) -> HttpResponse:
                 context["confirm_form"] = ImportConfirmForm(initial={"content": text})
     context["upload_form"] = upload_form
     return render(request, "actors/import.html", context)
+
+
+def _listing(request: HttpRequest, template: str, form, items) -> HttpResponse:
+    """A paginated admin list with its filter form; the page number survives filtering links."""
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _filters(form) -> dict:
+    return form.cleaned_data if form.is_valid() else {}
+
+
+@directory_admin_required
+def huvudman_directory(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    owners = huvudman_list(query=_filters(form).get("q", ""))
+    return _listing(request, "actors/huvudman_list.html", form, owners)
+
+
+@directory_admin_required
+def professional_directory(request: HttpRequest) -> HttpResponse:
+    form = ProfessionalFilterForm(request.GET or None)
+    filters = _filters(form)
+    people = professional_list(query=filters.get("q", ""), role=filters.get("role", ""))
+    return _listing(request, "actors/professional_list.html", form, people)
+
+
+@directory_admin_required
+def steering_group_directory(request: HttpRequest) -> HttpResponse:
+    form = SteeringGroupFilterForm(request.GET or None)
+    groups = steering_group_list(county=_filters(form).get("county", ""))
+    return _listing(request, "actors/steering_group_list.html", form, groups)

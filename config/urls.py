@@ -16,5 +16,6 @@ urlpatterns = [
     path("katalog/", include("actors.urls")),
     path("frister/", include("deadlines.urls")),
     path("sip/", include("sip.urls")),
+    path("avtal/", include("agreements.urls")),
     path("admin/", admin.site.urls),
 ]

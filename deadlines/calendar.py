@@ -78,6 +78,38 @@ def working_days_between(
     return sign * count
 
 
+class WorkingDaySpan:
+    """working_days_between for many dates inside one span, after a single walk over it.
+
+    A page of overdue deadlines asks "how many working days since due?" for every row; walking
+    day by day per row costs rows times days, this costs days + rows. Answers equal
+    working_days_between for any two dates in [first, last].
+    """
+
+    def __init__(self, first: dt.date, last: dt.date, *, extra_closed: Collection[dt.date] = ()):
+        if last < first:
+            raise ValueError(f"Empty span {first}..{last}")
+        extra = frozenset(extra_closed)
+        self.first = first
+        self.last = last
+        # _counts[i] = working days in (first, first + i days].
+        self._counts = [0]
+        running = 0
+        day = first
+        while day < last:
+            day += dt.timedelta(days=1)
+            running += is_working_day(day, extra_closed=extra)
+            self._counts.append(running)
+
+    def _index(self, day: dt.date) -> int:
+        if not self.first <= day <= self.last:
+            raise ValueError(f"{day} is outside {self.first}..{self.last}")
+        return (day - self.first).days
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        return self._counts[self._index(end)] - self._counts[self._index(start)]
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(STOCKHOLM).date()
 

@@ -93,6 +93,18 @@ class Deadline(models.Model):
                 condition=Q(next_escalation_at__isnull=False),
                 name="deadline_next_escalation_idx",
             ),
+            # The managers' overdue page: a unit's unresolved deadlines by due date, and its
+            # breaches by week for the chart.
+            models.Index(
+                fields=["responsible_unit", "due_at"],
+                condition=Q(status__in=["open", "breached"]),
+                name="deadline_unit_unresolved_idx",
+            ),
+            models.Index(
+                fields=["responsible_unit", "breached_at"],
+                condition=Q(breached_at__isnull=False),
+                name="deadline_unit_breached_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,15 +1,35 @@
+import csv
+from collections.abc import Iterator
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from deadlines.selectors import notification_list_for_user, notification_unread_count
+from deadlines import calendar
+from deadlines.charts import bar_chart
+from deadlines.forms import OverdueFilterForm
+from deadlines.selectors import (
+    AT_RISK_WORKING_DAYS,
+    OverdueRow,
+    WorkingDayAges,
+    deadline_breaches_per_week,
+    deadline_list_overdue,
+    deadline_overdue_counts,
+    managed_units,
+    notification_list_for_user,
+    notification_unread_count,
+    overdue_rows,
+)
 from deadlines.services import notification_mark_all_read, notification_mark_read
 
 PAGE_SIZE = 50
+OVERDUE_PAGE_SIZE = 50
 
 
 @login_required
@@ -41,3 +61,106 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     count = notification_mark_all_read(user=request.user)
     messages.success(request, _("%(count)d notiser markerades som lästa.") % {"count": count})
     return redirect("deadlines:notifications")
+
+
+def _overdue_filters(request: HttpRequest) -> tuple[OverdueFilterForm, dict]:
+    """The filter form over the user's managed units; 403 for anyone who manages none."""
+    units = managed_units(user=request.user)
+    if not units.exists():
+        raise PermissionDenied
+    form = OverdueFilterForm(request.GET or None, units=units)
+    return form, form.filters()
+
+
+@login_required
+def overdue_list(request: HttpRequest) -> HttpResponse:
+    form, filters = _overdue_filters(request)
+    now = timezone.now()
+    deadlines = deadline_list_overdue(user=request.user, now=now, **filters)
+    page = Paginator(deadlines, OVERDUE_PAGE_SIZE).get_page(request.GET.get("sida"))
+    weeks = deadline_breaches_per_week(
+        user=request.user, now=now, unit=filters.get("unit"), kind=filters.get("kind", "")
+    )
+    query = request.GET.copy()
+    query.pop("sida", None)
+    return render(
+        request,
+        "deadlines/overdue.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": overdue_rows(deadlines=page.object_list, today=calendar.local_date(now)),
+            "counts": deadline_overdue_counts(deadlines=deadlines),
+            "weeks": weeks,
+            "chart": bar_chart([(week.label, week.count) for week in weeks]),
+            "query": query.urlencode(),
+            "at_risk_days": AT_RISK_WORKING_DAYS,
+        },
+    )
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows can be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_cell(value: object) -> str:
+    # A cell starting with = + - @ is a formula to Excel; the leading quote keeps it text.
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _overdue_csv_row(row: OverdueRow) -> list[str]:
+    deadline = row.deadline
+    local = timezone.localtime
+    return [
+        _csv_cell(value)
+        for value in (
+            row.unit_name,
+            deadline.get_kind_display(),
+            row.state.label,
+            local(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
+            local(deadline.breached_at).strftime("%Y-%m-%d %H:%M") if deadline.breached_at else "",
+            row.working_days,
+            deadline.responsible_user or "",
+            row.subject_label,
+            deadline.escalation_level,
+        )
+    ]
+
+
+@login_required
+def overdue_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The overdue list with the page's filters as CSV, streamed so a large export never sits in
+    memory: semicolon-separated UTF-8 with a BOM, as Swedish Excel expects."""
+    _form, filters = _overdue_filters(request)
+    now = timezone.now()
+    today = calendar.local_date(now)
+    deadlines = deadline_list_overdue(user=request.user, now=now, **filters)
+    ages = WorkingDayAges.for_queryset(deadlines, today=today)
+    writer = csv.writer(_Echo(), delimiter=";")
+    header = [
+        _("Verksamhet"),
+        _("Typ av frist"),
+        _("Läge"),
+        _("Förfaller"),
+        _("Överskriden"),
+        _("Arbetsdagar sedan förfallodag / kvar"),
+        _("Ansvarig person"),
+        _("Ärende"),
+        _("Eskaleringsnivå"),
+    ]
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(header)
+        for deadline in deadlines.iterator(chunk_size=500):
+            yield writer.writerow(_overdue_csv_row(ages.row(deadline, today=today)))
+
+    filename = f"forsenade-frister-{today:%Y-%m-%d}.csv"
+    return StreamingHttpResponse(
+        lines(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

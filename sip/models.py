@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -203,6 +204,10 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def get_absolute_url(self) -> str:
+        # Lets generic pages (the managers' overdue list) link a deadline to its case.
+        return reverse("sip:case_detail", args=[self.pk])
 
     @property
     def reference(self) -> str:

@@ -117,6 +117,11 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Samordna <noreply
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 
+# The agreements' source documents (the seed texts), shown read-only beside their rules.
+AGREEMENT_SOURCES_DIR = Path(
+    env("AGREEMENT_SOURCES_DIR", default=str(BASE_DIR.parent / "shared" / "seeds"))
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
