@@ -76,3 +76,30 @@ def test_reading_is_post_only(client, coordinator):
     client.force_login(coordinator)
     response = client.get(reverse("deadlines:notification_read", args=[notification.pk]))
     assert response.status_code == 405
+
+
+def test_the_notifications_page_paginates_at_50(client, coordinator):
+    factories.NotificationFactory.create_batch(51, user=coordinator)
+    client.force_login(coordinator)
+
+    first = client.get(reverse("deadlines:notifications"))
+    second = client.get(reverse("deadlines:notifications"), {"sida": 2})
+
+    assert first.text.count("Markera som läst") == 50
+    assert second.text.count("Markera som läst") == 1
+    assert "Sida 2 av 2" in second.text
+
+
+def test_the_notifications_page_query_count_is_the_same_for_one_and_three_pages(
+    client, coordinator
+):
+    client.force_login(coordinator)
+    counts = []
+    for total in (10, 150):
+        factories.NotificationFactory.create_batch(
+            total - coordinator.deadline_notifications.count(), user=coordinator
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("deadlines:notifications")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
