@@ -33,7 +33,7 @@ def escalation_ladder(*, agreement: Agreement) -> list[EscalationLevel]:
 # --- read-only pages for admins -------------------------------------------------------------------
 
 # "…, Arbetsmodell för samverkan (rad 587–589)": the seeds cite line numbers in the source text.
-_SOURCE_LINE = re.compile(r"\brad (\d+)")
+_SOURCE_LINES = re.compile(r"\brad (\d+)(?:\s*[–-]\s*(\d+))?")
 
 
 def agreement_list() -> QuerySet[Agreement]:
@@ -66,10 +66,14 @@ def deadline_rule_list(*, kind: str = "", county: str = "") -> QuerySet[Deadline
     return rules.order_by("agreement__county", "agreement__code", "-agreement__version", "kind")
 
 
-def source_line(section: str) -> int | None:
-    """The first line a source citation points at, or None when it names no line."""
-    match = _SOURCE_LINE.search(section)
-    return int(match.group(1)) if match else None
+def source_lines(section: str) -> range:
+    """The lines a source citation points at ("rad 587–589"); empty when it names none."""
+    match = _SOURCE_LINES.search(section)
+    if not match:
+        return range(0)
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return range(first, max(first, last) + 1)
 
 
 def agreement_source_lines(*, agreement: Agreement) -> list[str] | None:

@@ -11,7 +11,7 @@ from agreements.selectors import (
     agreement_list,
     agreement_source_lines,
     deadline_rule_list,
-    source_line,
+    source_lines,
 )
 
 PAGE_SIZE = 50
@@ -43,7 +43,7 @@ def agreement_source(request: HttpRequest, pk: int) -> HttpResponse:
     cited = {
         line
         for item in [*agreement.rules.all(), *agreement.escalation_levels.all()]
-        if (line := source_line(item.source_section)) is not None
+        for line in source_lines(item.source_section)
     }
     numbered = [(number, text, number in cited) for number, text in enumerate(lines or [], 1)]
     return render(

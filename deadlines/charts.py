@@ -16,6 +16,10 @@ class Bar:
     # Every bar is labelled in the data table; the x axis has room for only some labels.
     show_label: bool
 
+    @property
+    def center(self) -> float:
+        return round(self.x + self.width / 2, 1)
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -54,7 +58,8 @@ def bar_chart(
     height: int = 220,
     label_every: int = 4,
 ) -> BarChart:
-    left, right, top, bottom = 36, width - 8, 10, height - 28
+    # The right margin leaves room for half of the newest week's centred label.
+    left, right, top, bottom = 36, width - 28, 10, height - 28
     plot_height = bottom - top
     ceiling = _nice_ceiling(max((count for _label, count in counts), default=0))
     slot = (right - left) / max(len(counts), 1)

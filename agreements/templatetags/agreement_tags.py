@@ -1,6 +1,6 @@
 from django import template
 
-from agreements.selectors import source_line
+from agreements.selectors import source_lines
 
 register = template.Library()
 
@@ -8,4 +8,5 @@ register = template.Library()
 @register.filter
 def source_line_number(section: str) -> int | None:
     """The line a rule's source citation points at, for a link into the source text."""
-    return source_line(section)
+    lines = source_lines(section)
+    return lines[0] if lines else None

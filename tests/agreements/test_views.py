@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.models import Agreement
+from agreements.selectors import source_lines
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +77,10 @@ def test_the_source_text_marks_the_cited_lines(client, admin_user, agreement):
 
     response = client.get(reverse("agreements:source", args=[agreement.pk]))
 
-    assert '<li id="rad-7" class="cited">rad 7</li>' in response.text
     assert '<li id="rad-6">rad 6</li>' in response.text
+    assert '<li id="rad-7" class="cited">rad 7</li>' in response.text
+    assert '<li id="rad-8" class="cited">rad 8</li>' in response.text
+    assert '<li id="rad-9">rad 9</li>' in response.text
 
 
 @pytest.mark.parametrize("name", ["../secret.txt", "/etc/passwd", "saknas.txt", ""])
@@ -142,3 +145,16 @@ def test_the_detail_query_count_does_not_grow_with_rules_and_levels(client, admi
             assert client.get(reverse("agreements:detail", args=[agreement.pk])).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("section", "lines"),
+    [
+        ("004.txt, Arbetsmodell (rad 587–589)", [587, 588, 589]),
+        ("004.txt, Länsstyrgrupp (rad 809)", [809]),
+        ("001.txt, Kostnadsansvar (rad 1231-1237)", list(range(1231, 1238))),
+        ("000.txt, Beslut om rutin (41)", []),
+    ],
+)
+def test_a_citation_names_the_lines_it_quotes(section, lines):
+    assert list(source_lines(section)) == lines

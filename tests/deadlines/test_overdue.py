@@ -107,7 +107,7 @@ def test_a_deadline_without_a_unit_shows_when_its_person_works_in_my_unit(manage
     assert list(deadline_list_overdue(user=manager, now=NOW)) == [mine]
 
 
-# --- overdue, at risk, age --------------------------------------------------------------------------
+# --- overdue, at risk, age ------------------------------------------------------------------------
 
 
 def test_at_risk_ends_at_the_close_of_the_second_working_day_ahead(manager, unit):
@@ -155,7 +155,7 @@ def test_the_age_is_counted_in_working_days_since_the_due_date(manager, unit):
     assert ages[with_closed_day] == 2
 
 
-# --- filters ----------------------------------------------------------------------------------------
+# --- filters --------------------------------------------------------------------------------------
 
 
 def test_the_filters_narrow_by_unit_kind_and_state(client, manager, unit):
@@ -193,12 +193,10 @@ def test_a_unit_i_do_not_manage_is_refused_at_the_form_and_shows_only_my_units(
     assert [row.deadline for row in response.context["rows"]] == [mine]
 
 
-# --- the page ---------------------------------------------------------------------------------------
+# --- the page -------------------------------------------------------------------------------------
 
 
-def test_the_page_links_a_subject_that_has_a_page_and_names_one_that_has_not(
-    client, manager, unit
-):
+def test_the_page_links_a_subject_that_has_a_page_and_names_one_that_has_not(client, manager, unit):
     case = factories.CaseFactory(convening_unit=unit)
     breached(unit, due=dt.date(2026, 3, 6), subject=case)
     plain_subject = factories.UnitFactory(name="Ämne utan sida")
@@ -298,7 +296,7 @@ def test_the_page_has_no_inline_script_or_style(client, manager, unit):
     assert "<script>" not in text
 
 
-# --- CSV --------------------------------------------------------------------------------------------
+# --- CSV ------------------------------------------------------------------------------------------
 
 
 def export_rows(client, **params) -> list[list[str]]:
