@@ -17,4 +17,5 @@ urlpatterns = [
     path("frister/", include("deadlines.urls")),
     path("sip/", include("sip.urls")),
     path("admin/", admin.site.urls),
+    path("tvafaktor/", include("actors.security.urls")),
 ]
