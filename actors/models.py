@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history import register
 from simple_history.models import HistoricalRecords
 
 from actors.validators import validate_organisationsnummer
@@ -267,3 +269,8 @@ class SteeringGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# TOTP devices (django-otp) are a security record: keep who enrolled, confirmed, used or deleted
+# one, and when. The secret key stays out of the history table.
+register(TOTPDevice, app="actors", excluded_fields=["key"])

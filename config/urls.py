@@ -18,4 +18,5 @@ urlpatterns = [
     path("sip/", include("sip.urls")),
     path("avtal/", include("agreements.urls")),
     path("admin/", admin.site.urls),
+    path("tvafaktor/", include("actors.security.urls")),
 ]

@@ -1,6 +1,7 @@
 """All test factories in one place. Append new factories at the end, grouped by app."""
 
 import factory
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 
 from actors.models import County, Huvudman, Membership, Municipality, SteeringGroup, Unit, User
@@ -220,3 +221,15 @@ class MeetingFactory(DjangoModelFactory):
     kind = Meeting.Kind.SIP
     starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     place = "Familjecentralen, rum 2"
+
+
+class TOTPDeviceFactory(DjangoModelFactory):
+    """A confirmed TOTP device; its current code is django_otp.oath.totp(device.bin_key)."""
+
+    class Meta:
+        model = TOTPDevice
+        django_get_or_create = ("user", "name")
+
+    user = factory.SubFactory(UserFactory)
+    name = "Samordna"
+    confirmed = True

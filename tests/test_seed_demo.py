@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.core.management import call_command
 
@@ -49,7 +51,11 @@ def test_the_seeded_agreements_get_their_county_parties():
 
 
 @pytest.mark.parametrize("login", DEMO_LOGINS, ids=lambda login: login.username)
-def test_every_demo_login_can_sign_in_and_reach_the_start_page(client, login):
+def test_every_demo_login_can_sign_in_and_reach_the_start_page(client, login, settings):
+    # As under `make run`, whose settings switch the second factor off for the demo logins.
+    settings.SAMORDNA_REQUIRE_2FA = importlib.import_module(
+        "config.settings.local"
+    ).SAMORDNA_REQUIRE_2FA
     call_command("seed_demo")
 
     response = client.post(

@@ -1,8 +1,10 @@
 """Settings shared by every environment. Environment-specific files override what differs."""
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -25,12 +27,17 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # The admin with Samordna's site class, which also asks for the second factor.
+    "config.apps.AdminConfig",
 ]
 THIRD_PARTY_APPS = [
     "guardian",
     "simple_history",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
 ]
 LOCAL_APPS = [
     "actors",
@@ -42,6 +49,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 AUTH_USER_MODEL = "actors.User"
 AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out username+IP before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -51,15 +60,20 @@ LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "actors.security.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Axes wants to be last so that it sees the outcome of the login view.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +122,7 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
@@ -125,9 +140,22 @@ AGREEMENT_SOURCES_DIR = Path(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_personnummer": {"()": "config.log_filters.RedactPersonnummerFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_personnummer"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's own default handlers (console, mail_admins, django.server) do not redact: route
+    # its loggers through the redacting handler instead.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------
@@ -142,4 +170,36 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Keep Django's LOGGING (with its personnummer redaction) in the worker too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- end Celery ----------------------------------------------------------------------------------
+
+# --- Security hardening (docs/security.md) -------------------------------------------------------
+# Managers and directory admins must pass a TOTP check after the password (actors.security).
+SAMORDNA_REQUIRE_2FA = True
+OTP_TOTP_ISSUER = "Samordna"
+# Admins may delete a lost device but never read another user's TOTP secret or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Login throttling: 5 failures for one username from one IP address lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "actors.security.views.lockout"
+
+# Only our own files: no inline scripts or styles, no framing, forms post only to us.
+# Bootstrap's CSS draws its icons (menu, select arrows, checkboxes) from data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# --- end security hardening ----------------------------------------------------------------------

@@ -21,3 +21,8 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# DEMO ONLY: the demo logins (chef.soc, admin) would otherwise have to enrol a TOTP app before they
+# see anything. Every other settings file keeps the second factor on; production must never copy
+# this line (docs/security.md).
+SAMORDNA_REQUIRE_2FA = False

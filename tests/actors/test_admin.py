@@ -7,18 +7,20 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_the_unit_changelist_links_to_the_import_page(client, admin_user):
-    client.force_login(admin_user)
+def test_the_unit_changelist_links_to_the_import_page(client, login_verified, admin_user):
+    login_verified(client, admin_user)
 
     response = client.get(reverse("admin:actors_unit_changelist"))
 
     assert reverse("actors:import") in response.content.decode()
 
 
-def test_the_inactivate_action_deactivates_units_and_records_the_admin(client, admin_user):
+def test_the_inactivate_action_deactivates_units_and_records_the_admin(
+    client, login_verified, admin_user
+):
     units = factories.UnitFactory.create_batch(2)
     factories.MembershipFactory(unit=units[0])
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.post(
         reverse("admin:actors_unit_changelist"),
@@ -30,9 +32,9 @@ def test_the_inactivate_action_deactivates_units_and_records_the_admin(client, a
     assert units[0].history.first().history_user == admin_user
 
 
-def test_bulk_delete_is_not_offered_for_units(client, admin_user):
+def test_bulk_delete_is_not_offered_for_units(client, login_verified, admin_user):
     factories.UnitFactory()
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.get(reverse("admin:actors_unit_changelist"))
 
@@ -48,7 +50,7 @@ def test_bulk_delete_is_not_offered_for_units(client, admin_user):
         "admin:actors_membership_change",
     ],
 )
-def test_the_change_pages_with_inlines_open(client, admin_user, name):
+def test_the_change_pages_with_inlines_open(client, login_verified, admin_user, name):
     membership = factories.MembershipFactory()
     obj = {
         "admin:actors_huvudman_change": membership.unit.huvudman,
@@ -56,14 +58,14 @@ def test_the_change_pages_with_inlines_open(client, admin_user, name):
         "admin:actors_user_change": membership.user,
         "admin:actors_membership_change": membership,
     }[name]
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     assert client.get(reverse(name, args=[obj.pk])).status_code == 200
 
 
-def test_the_municipality_and_steering_group_admins_open(client, admin_user):
+def test_the_municipality_and_steering_group_admins_open(client, login_verified, admin_user):
     factories.SteeringGroupFactory()
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     for name in ("admin:actors_municipality_changelist", "admin:actors_steeringgroup_changelist"):
         assert client.get(reverse(name)).status_code == 200

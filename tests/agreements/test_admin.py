@@ -49,12 +49,13 @@ def _agreement_form(agreement: Agreement, rules: list[dict]) -> dict:
 
 
 def test_the_changelist_opens_for_an_admin_with_a_fixed_number_of_queries(
-    client, admin_user, django_assert_max_num_queries
+    client, login_verified, admin_user, django_assert_max_num_queries
 ):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     for _ in range(10):
         EscalationLevelFactory(agreement=DeadlineRuleFactory().agreement)
-    with django_assert_max_num_queries(14):
+    # 15: one of them loads the session's TOTP device to check the second factor.
+    with django_assert_max_num_queries(15):
         response = client.get(
             reverse("admin:agreements_agreement_changelist"), {"county__exact": "25"}
         )
@@ -63,8 +64,8 @@ def test_the_changelist_opens_for_an_admin_with_a_fixed_number_of_queries(
     assert len(response.context["cl"].result_list) == 12
 
 
-def test_the_change_page_shows_each_rule_with_its_source(client, admin_user):
-    client.force_login(admin_user)
+def test_the_change_page_shows_each_rule_with_its_source(client, login_verified, admin_user):
+    login_verified(client, admin_user)
     norrbus = Agreement.objects.get(code="norrbus")
     response = client.get(reverse("admin:agreements_agreement_change", args=[norrbus.pk]))
     assert response.status_code == 200
@@ -72,8 +73,8 @@ def test_the_change_page_shows_each_rule_with_its_source(client, admin_user):
     assert "004_f032565bf336a804.txt, Arbetsmodell för samverkan" in response.text
 
 
-def test_the_add_and_history_pages_open(client, admin_user):
-    client.force_login(admin_user)
+def test_the_add_and_history_pages_open(client, login_verified, admin_user):
+    login_verified(client, admin_user)
     norrbus = Agreement.objects.get(code="norrbus")
     assert client.get(reverse("admin:agreements_agreement_add")).status_code == 200
     assert (
@@ -82,16 +83,18 @@ def test_the_add_and_history_pages_open(client, admin_user):
     )
 
 
-def test_search_finds_an_agreement_by_source_document(client, admin_user):
-    client.force_login(admin_user)
+def test_search_finds_an_agreement_by_source_document(client, login_verified, admin_user):
+    login_verified(client, admin_user)
     response = client.get(reverse("admin:agreements_agreement_changelist"), {"q": "003_915"})
     assert list(response.context["cl"].result_list) == [
         Agreement.objects.get(code="vastmanland-vuxna")
     ]
 
 
-def test_two_active_rules_of_one_kind_get_a_form_error_not_a_crash(client, admin_user):
-    client.force_login(admin_user)
+def test_two_active_rules_of_one_kind_get_a_form_error_not_a_crash(
+    client, login_verified, admin_user
+):
+    login_verified(client, admin_user)
     agreement = AgreementFactory()
     response = client.post(
         reverse("admin:agreements_agreement_change", args=[agreement.pk]),
@@ -102,8 +105,10 @@ def test_two_active_rules_of_one_kind_get_a_form_error_not_a_crash(client, admin
     assert not agreement.rules.exists()
 
 
-def test_a_rule_with_a_wrong_start_event_gets_a_swedish_form_error(client, admin_user):
-    client.force_login(admin_user)
+def test_a_rule_with_a_wrong_start_event_gets_a_swedish_form_error(
+    client, login_verified, admin_user
+):
+    login_verified(client, admin_user)
     agreement = AgreementFactory()
     response = client.post(
         reverse("admin:agreements_agreement_change", args=[agreement.pk]),
@@ -114,8 +119,8 @@ def test_a_rule_with_a_wrong_start_event_gets_a_swedish_form_error(client, admin
     assert not agreement.rules.exists()
 
 
-def test_a_valid_rule_is_saved_with_its_reminders(client, admin_user):
-    client.force_login(admin_user)
+def test_a_valid_rule_is_saved_with_its_reminders(client, login_verified, admin_user):
+    login_verified(client, admin_user)
     agreement = AgreementFactory()
     response = client.post(
         reverse("admin:agreements_agreement_change", args=[agreement.pk]),
@@ -125,8 +130,10 @@ def test_a_valid_rule_is_saved_with_its_reminders(client, admin_user):
     assert agreement.rules.get().reminder_offsets == [2, 1]
 
 
-def test_the_new_version_action_asks_for_a_date_then_creates_the_version(client, admin_user):
-    client.force_login(admin_user)
+def test_the_new_version_action_asks_for_a_date_then_creates_the_version(
+    client, login_verified, admin_user
+):
+    login_verified(client, admin_user)
     norrbus = Agreement.objects.get(code="norrbus")
     url = reverse("admin:agreements_agreement_changelist")
     selection = {"action": "create_new_version", "_selected_action": [norrbus.pk]}
@@ -143,8 +150,8 @@ def test_the_new_version_action_asks_for_a_date_then_creates_the_version(client,
     assert new.history.get().history_user == admin_user
 
 
-def test_the_new_version_action_reports_a_refusal(client, admin_user):
-    client.force_login(admin_user)
+def test_the_new_version_action_reports_a_refusal(client, login_verified, admin_user):
+    login_verified(client, admin_user)
     norrbus = Agreement.objects.get(code="norrbus")
     response = client.post(
         reverse("admin:agreements_agreement_changelist"),
