@@ -220,3 +220,28 @@ class MeetingFactory(DjangoModelFactory):
     kind = Meeting.Kind.SIP
     starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     place = "Familjecentralen, rum 2"
+
+
+# --- sip.placements -------------------------------------------------------------------------------
+
+from sip.placements.models import Placement  # noqa: E402
+
+
+class PlacementFactory(DjangoModelFactory):
+    """A planned SoL placement written directly, without clocks: for list and permission tests.
+    Tests of clocks register placements through the service."""
+
+    class Meta:
+        model = Placement
+
+    individual = factory.SubFactory(IndividualFactory)
+    agreement = factory.SubFactory(AgreementFactory)
+    responsible_unit = factory.SubFactory(UnitFactory)
+    placing_municipality = factory.LazyAttribute(lambda p: p.responsible_unit.municipality)
+    coordinator = factory.SubFactory(UserFactory)
+    placement_type = Placement.Form.FAMILY_HOME
+    legal_basis = Placement.LegalBasis.SOL
+    decided_on = dt.date(2026, 3, 2)
+    starts_on = dt.date(2026, 3, 16)
+    residence_name = "Familjehemmet Andersson"
+    residence_address = "Storgatan 1\n972 31 Luleå"
