@@ -110,9 +110,7 @@ def test_bad_registration_input_is_refused_in_swedish_and_nothing_is_written(
 def test_the_placing_team_and_parties_see_the_placement_and_an_outsider_does_not(
     client, easter_placement, coordinator, colleague, outsider, placing_unit, region_bup
 ):
-    region_manager = factories.MembershipFactory(
-        unit=region_bup, role=Membership.Role.MANAGER
-    ).user
+    region_manager = factories.MembershipFactory(unit=region_bup, role=Membership.Role.MANAGER).user
     for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
         client.force_login(user)
         assert client.get(detail_url(easter_placement)).status_code == status, user
@@ -179,7 +177,7 @@ def test_an_authorised_coordinator_gives_a_colleague_the_right(
     assert ADDRESS in client.get(detail_url(protected)).content.decode()
 
 
-# --- proposing and agreeing the split ---------------------------------------------------------------
+# --- proposing and agreeing the split ------------------------------------------------------------
 
 
 def test_shares_that_do_not_sum_to_100_are_refused_on_the_page_and_nothing_is_written(
@@ -188,9 +186,7 @@ def test_shares_that_do_not_sum_to_100_are_refused_on_the_page_and_nothing_is_wr
     client.force_login(coordinator)
     response = client.post(
         reverse("sip:cost_split_create", args=[easter_placement.pk]),
-        split_form(
-            (placing_unit, "70"), (region_bup, "20"), ordered_by=placing_unit.huvudman_id
-        ),
+        split_form((placing_unit, "70"), (region_bup, "20"), ordered_by=placing_unit.huvudman_id),
     )
     assert response.status_code == 200
     assert "Andelarna summerar till 90 %. De ska summera till exakt 100 %." in (
@@ -233,9 +229,7 @@ def test_the_other_party_agrees_its_share_on_the_page_and_the_clock_is_met(
 def easter_placement_clock(placement):
     from deadlines.selectors import deadline_list_for_subject
 
-    return deadline_list_for_subject(subject=placement).get(
-        kind=DeadlineRule.Kind.COST_SPLIT_ACUTE
-    )
+    return deadline_list_for_subject(subject=placement).get(kind=DeadlineRule.Kind.COST_SPLIT_ACUTE)
 
 
 def test_declining_without_a_reason_is_refused_and_leaves_the_split_proposed(
