@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -280,7 +281,10 @@ class CostShare(models.Model):
 
     @property
     def display_value(self) -> str:
-        return f"{self.percent} %" if self.percent is not None else f"{self.amount} kr"
+        """Swedish number format; whole numbers without decimals (60 %, 12 500 kr)."""
+        value = self.percent if self.percent is not None else self.amount
+        text = number_format(value, decimal_pos=0 if value % 1 == 0 else 2, force_grouping=True)
+        return f"{text} %" if self.percent is not None else f"{text} kr"
 
     @property
     def is_agreed(self) -> bool:

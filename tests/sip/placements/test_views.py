@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from actors.models import Membership
 from agreements.models import DeadlineRule
+from deadlines.selectors import deadline_list_for_subject
 from sip.placements import services
 from sip.placements.models import CostSplit, Placement
 from tests import factories
@@ -60,6 +61,8 @@ def test_the_coordinator_registers_an_acute_placement_and_sees_its_clock(
     client, coordinator, placing_unit, placed_child
 ):
     client.force_login(coordinator)
+    form_page = client.get(reverse("sip:placement_create", args=[placed_child.pk]))
+    assert placing_unit.name in form_page.content.decode()
     with time_machine.travel(at(2026, 4, 2, 10), tick=False):
         response = client.post(
             reverse("sip:placement_create", args=[placed_child.pk]),
@@ -184,6 +187,8 @@ def test_shares_that_do_not_sum_to_100_are_refused_on_the_page_and_nothing_is_wr
     client, easter_placement, coordinator, placing_unit, region_bup
 ):
     client.force_login(coordinator)
+    form_page = client.get(reverse("sip:cost_split_create", args=[easter_placement.pk]))
+    assert "Andelar per huvudman" in form_page.content.decode()
     response = client.post(
         reverse("sip:cost_split_create", args=[easter_placement.pk]),
         split_form((placing_unit, "70"), (region_bup, "20"), ordered_by=placing_unit.huvudman_id),
@@ -227,8 +232,6 @@ def test_the_other_party_agrees_its_share_on_the_page_and_the_clock_is_met(
 
 
 def easter_placement_clock(placement):
-    from deadlines.selectors import deadline_list_for_subject
-
     return deadline_list_for_subject(subject=placement).get(kind=DeadlineRule.Kind.COST_SPLIT_ACUTE)
 
 
