@@ -155,7 +155,8 @@ def placement_register(
 
     1. The registering user is an active member of a social-services unit; that unit's
        municipality is the placing municipality and the user coordinates.
-    2. An immediate custody under 6 § LVU is always acute.
+    2. An immediate custody under 6 § LVU is always acute; a person registered with a protected
+       place of residence gets a protected placement.
     3. The governing agreement is the linked SIP's, else the one in force in the placing
        municipality's county on the decision date.
     4. Clocks counting from the (acute) placement decision, and for LVU from the custody
@@ -180,8 +181,6 @@ def placement_register(
         raise ApplicationError(_("Det planerade slutdatumet kan inte ligga före startdatumet."))
     if case is not None and case.individual_id != individual.pk:
         raise ApplicationError(_("SIP-ärendet gäller en annan person."))
-    if protected_residence and not residence_address.strip() and not residence_name.strip():
-        raise ApplicationError(_("Ange boende eller adress för den hemlighållna vistelseorten."))
 
     municipality = responsible_unit.municipality
     agreement = (
@@ -193,6 +192,8 @@ def placement_register(
     )
     if legal_basis == Placement.LegalBasis.LVU_IMMEDIATE:
         is_acute = True
+    # A person whose whereabouts are already kept secret keeps them secret in every placement.
+    protected_residence = protected_residence or individual.protected_residence
     placement = Placement(
         individual=individual,
         case=case,

@@ -364,6 +364,16 @@ def test_an_immediate_custody_under_6_lvu_is_always_acute(coordinator, placing_u
     assert clock(placement, DeadlineRule.Kind.COST_SPLIT_ACUTE).status == "open"
 
 
+def test_a_person_with_a_protected_residence_gets_a_protected_placement(
+    coordinator, placing_unit, placed_child
+):
+    placed_child.protected_residence = True
+    placed_child.save()
+    placement = register(coordinator, placing_unit, placed_child, on=dt.date(2026, 4, 2))
+    assert placement.protected_residence
+    assert list(placement.authorised_users.all()) == [coordinator]
+
+
 def test_registration_refuses_a_start_before_the_decision_and_a_future_decision(
     coordinator, placing_unit, placed_child
 ):
