@@ -104,6 +104,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
                     "parties",
                     "create_deviation_drafts",
                     "fallback_cost_rule",
+                    "fallback_cost_payer",
                 ]
             },
         ),

@@ -17,6 +17,9 @@ class Agreement(models.Model):
         CHILDREN = "barn", _("Barn och unga")
         ADULTS = "vuxna", _("Vuxna")
 
+    class FallbackPayer(models.TextChoices):
+        ORDERING_HUVUDMAN = "bestallande_huvudman", _("Den huvudman som beställt insatsen")
+
     code = models.SlugField(
         _("kod"), max_length=60, help_text=_("Samma kod för alla versioner av en överenskommelse.")
     )
@@ -40,6 +43,16 @@ class Agreement(models.Model):
     )
     fallback_cost_rule = models.TextField(
         _("regel när kostnadsfördelning inte kan enas"), blank=True
+    )
+    fallback_cost_payer = models.CharField(
+        _("vem betalar när kostnadsfördelning inte kan enas"),
+        max_length=30,
+        choices=FallbackPayer.choices,
+        blank=True,
+        help_text=_(
+            "Regeln ovan i en form som systemet kan tillämpa. Tomt = ingen regel; oenigheten "
+            "lyfts enligt eskaleringstrappan."
+        ),
     )
     history = HistoricalRecords()
 

@@ -78,6 +78,7 @@ def agreement_new_version(
         source_title=old.source_title,
         create_deviation_drafts=old.create_deviation_drafts,
         fallback_cost_rule=old.fallback_cost_rule,
+        fallback_cost_payer=old.fallback_cost_payer,
     )
     new._history_user = by
     try:

@@ -91,3 +91,7 @@ class LeadAssignmentAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Sub-feature admins register themselves on import; autodiscovery only loads this module.
+import sip.placements.admin  # noqa: E402, F401

@@ -528,3 +528,13 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+
+# Sub-features keep their models in their own package; importing them here registers them with
+# the sip app.
+from sip.placements.models import (  # noqa: E402, F401
+    CostShare,
+    CostSplit,
+    ExaminationRequest,
+    Placement,
+)

@@ -233,3 +233,26 @@ class TOTPDeviceFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Samordna"
     confirmed = True
+# --- sip.placements -------------------------------------------------------------------------------
+
+from sip.placements.models import Placement  # noqa: E402
+
+
+class PlacementFactory(DjangoModelFactory):
+    """A planned SoL placement written directly, without clocks: for list and permission tests.
+    Tests of clocks register placements through the service."""
+
+    class Meta:
+        model = Placement
+
+    individual = factory.SubFactory(IndividualFactory)
+    agreement = factory.SubFactory(AgreementFactory)
+    responsible_unit = factory.SubFactory(UnitFactory)
+    placing_municipality = factory.LazyAttribute(lambda p: p.responsible_unit.municipality)
+    coordinator = factory.SubFactory(UserFactory)
+    placement_type = Placement.Form.FAMILY_HOME
+    legal_basis = Placement.LegalBasis.SOL
+    decided_on = dt.date(2026, 3, 2)
+    starts_on = dt.date(2026, 3, 16)
+    residence_name = "Familjehemmet Andersson"
+    residence_address = "Storgatan 1\n972 31 Luleå"

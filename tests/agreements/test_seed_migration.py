@@ -210,3 +210,14 @@ def test_every_seeded_rule_passes_the_models_own_validation():
 
 def test_the_migration_leaves_parties_for_the_directory_to_fill():
     assert not Agreement.parties.through.objects.exists()
+
+
+def test_only_vastmanland_children_names_a_fallback_payer_the_system_can_apply():
+    payers = dict(Agreement.objects.values_list("code", "fallback_cost_payer"))
+    assert payers == {
+        "norrbus": "",
+        "vastmanland-barn-och-unga": Agreement.FallbackPayer.ORDERING_HUVUDMAN,
+        "vastmanland-vuxna": "",
+        "vasterbotten-tidig-upptackt": "",
+        "norrbotten-missbruk-beroende": "",
+    }

@@ -128,3 +128,12 @@ def test_attaching_county_parties_twice_changes_nothing_the_second_time():
     agreement_attach_county_parties(agreement=agreement)
     assert agreement_attach_county_parties(agreement=agreement) == 0
     assert agreement.parties.count() == 1
+
+
+def test_a_new_version_keeps_the_fallback_rule_and_payer():
+    old = Agreement.objects.get(code="vastmanland-barn-och-unga", version=1)
+    new = agreement_new_version(agreement=old, valid_from=dt.date(2030, 1, 1), by=UserFactory())
+    assert (new.fallback_cost_rule, new.fallback_cost_payer) == (
+        old.fallback_cost_rule,
+        Agreement.FallbackPayer.ORDERING_HUVUDMAN,
+    )
