@@ -5,11 +5,9 @@ import os
 import pytest
 import redis
 from django.conf import settings
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from actors.models import Membership
-from tests import factories
+from tests import factories, helpers
 
 
 @pytest.fixture
@@ -61,21 +59,5 @@ def redis_url() -> str:
 
 @pytest.fixture
 def login_verified():
-    """Sign a user in with the second factor passed: the standard way to log in managers/admins.
-
-    `login_verified(client, user)` logs `user` in on the test client and marks the session as
-    TOTP-verified with the user's confirmed device (created if missing), exactly as a real
-    verification does (django_otp.login stores the device's persistent id in the session).
-    It returns the device. Coordinators can use it too; plain `client.force_login` leaves a
-    manager or admin stuck on the verification page.
-    """
-
-    def login(client, user) -> TOTPDevice:
-        client.force_login(user)
-        device = factories.TOTPDeviceFactory(user=user)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return device
-
-    return login
+    """Sign a user in with the second factor passed: see tests.helpers.login_verified."""
+    return helpers.login_verified

@@ -233,6 +233,8 @@ class TOTPDeviceFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Samordna"
     confirmed = True
+
+
 # --- sip.placements -------------------------------------------------------------------------------
 
 from sip.placements.models import Placement  # noqa: E402

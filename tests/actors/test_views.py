@@ -5,6 +5,7 @@ from django.urls import reverse
 from actors.models import Unit
 from tests import factories
 from tests.actors.csvdata import GOOD
+from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +36,14 @@ def test_an_admin_can_open_the_directory_pages(client, login_verified, admin_use
 
 @pytest.mark.parametrize("name", ["actors:directory", "actors:import", "actors:export"])
 def test_a_coordinator_is_refused_the_directory_pages(client, coordinator, name):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     assert client.get(reverse(name)).status_code == 403
 
 
 @pytest.mark.parametrize("name", ["admin:index", "admin:actors_unit_changelist"])
 def test_a_coordinator_is_sent_away_from_the_admin(client, coordinator, name):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.get(reverse(name))
 
@@ -59,7 +60,7 @@ def test_an_anonymous_visitor_is_sent_to_login(client, name):
 
 
 def test_a_coordinator_posting_an_import_is_refused_and_nothing_is_written(client, coordinator):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(reverse("actors:import"), {"content": GOOD})
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from agreements.models import Agreement
 from agreements.selectors import source_lines
 from tests import factories
+from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -45,14 +46,14 @@ def pages(agreement: Agreement) -> list[str]:
 
 
 def test_an_admin_opens_every_agreement_page(client, admin_user, agreement):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     for url in pages(agreement):
         assert client.get(url).status_code == 200, url
 
 
 def test_coordinators_and_managers_are_refused(client, coordinator, manager, agreement):
     for user in (coordinator, manager):
-        client.force_login(user)
+        login_verified(client, user)
         for url in pages(agreement):
             assert client.get(url).status_code == 403, url
 
@@ -60,7 +61,7 @@ def test_coordinators_and_managers_are_refused(client, coordinator, manager, agr
 def test_the_detail_shows_each_rule_with_its_quote_and_a_link_to_the_cited_line(
     client, admin_user, agreement
 ):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.get(reverse("agreements:detail", args=[agreement.pk]))
 
@@ -73,7 +74,7 @@ def test_the_detail_shows_each_rule_with_its_quote_and_a_link_to_the_cited_line(
 
 
 def test_the_source_text_marks_the_cited_lines(client, admin_user, agreement):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.get(reverse("agreements:source", args=[agreement.pk]))
 
@@ -89,7 +90,7 @@ def test_a_source_name_outside_the_sources_folder_or_missing_is_not_read(
 ):
     (sources.parent / "secret.txt").write_text("hemligt", encoding="utf-8")
     agreement = factories.AgreementFactory(source_document=name)
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.get(reverse("agreements:source", args=[agreement.pk]))
 
@@ -100,13 +101,13 @@ def test_a_source_name_outside_the_sources_folder_or_missing_is_not_read(
 
 
 def test_an_unknown_agreement_is_404(client, admin_user):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     assert client.get(reverse("agreements:detail", args=[999999])).status_code == 404
 
 
 def test_the_rule_list_filters_by_kind(client, admin_user, agreement):
     other = factories.DeadlineRuleFactory(kind="sip_mote", start_event="consent_given")
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
 
     response = client.get(reverse("agreements:rules"), {"kind": "sip_mote"})
 
@@ -118,7 +119,7 @@ def test_the_rule_list_filters_by_kind(client, admin_user, agreement):
 
 @pytest.mark.parametrize("name", ["agreements:list", "agreements:rules"])
 def test_the_list_query_count_is_the_same_for_a_few_and_60_agreements(client, admin_user, name):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     counts = []
     for total in (6, 60):
         while Agreement.objects.count() < total:
@@ -131,7 +132,7 @@ def test_the_list_query_count_is_the_same_for_a_few_and_60_agreements(client, ad
 
 
 def test_the_detail_query_count_does_not_grow_with_rules_and_levels(client, admin_user):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     agreement = factories.AgreementFactory()
     counts = []
     kinds = ["kallelse", "sip_mote", "sip_mote_akut", "uppfoljning"]

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories
+from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_the_notifications_page_lists_only_my_notifications(client, coordinator, outsider):
     mine = factories.NotificationFactory(user=coordinator, text="Min notis")
     factories.NotificationFactory(user=outsider, text="Någon annans notis")
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.get(reverse("deadlines:notifications"))
     assert response.status_code == 200
     assert mine.text in response.text
@@ -24,7 +25,7 @@ def test_the_notifications_page_needs_a_login(client):
 
 
 def test_the_notifications_page_query_count_is_the_same_for_5_and_50(client, coordinator):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     counts = []
     for total in (5, 50):
         factories.NotificationFactory.create_batch(
@@ -39,7 +40,7 @@ def test_the_notifications_page_query_count_is_the_same_for_5_and_50(client, coo
 
 def test_marking_as_read_with_htmx_returns_the_updated_row(client, coordinator):
     notification = factories.NotificationFactory(user=coordinator)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(
         reverse("deadlines:notification_read", args=[notification.pk]),
         headers={"HX-Request": "true"},
@@ -53,7 +54,7 @@ def test_marking_as_read_with_htmx_returns_the_updated_row(client, coordinator):
 
 def test_someone_elses_notification_cannot_be_marked_read(client, coordinator, outsider):
     notification = factories.NotificationFactory(user=outsider)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(reverse("deadlines:notification_read", args=[notification.pk]))
     notification.refresh_from_db()
     assert response.status_code == 404
@@ -63,7 +64,7 @@ def test_someone_elses_notification_cannot_be_marked_read(client, coordinator, o
 def test_marking_all_read_touches_only_my_notifications(client, coordinator, outsider):
     factories.NotificationFactory.create_batch(3, user=coordinator)
     theirs = factories.NotificationFactory(user=outsider)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(reverse("deadlines:notifications_read_all"))
     theirs.refresh_from_db()
     assert response.status_code == 302
@@ -73,14 +74,14 @@ def test_marking_all_read_touches_only_my_notifications(client, coordinator, out
 
 def test_reading_is_post_only(client, coordinator):
     notification = factories.NotificationFactory(user=coordinator)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.get(reverse("deadlines:notification_read", args=[notification.pk]))
     assert response.status_code == 405
 
 
 def test_the_notifications_page_paginates_at_50(client, coordinator):
     factories.NotificationFactory.create_batch(51, user=coordinator)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     first = client.get(reverse("deadlines:notifications"))
     second = client.get(reverse("deadlines:notifications"), {"sida": 2})
@@ -93,7 +94,7 @@ def test_the_notifications_page_paginates_at_50(client, coordinator):
 def test_the_notifications_page_query_count_is_the_same_for_one_and_three_pages(
     client, coordinator
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     counts = []
     for total in (10, 150):
         factories.NotificationFactory.create_batch(

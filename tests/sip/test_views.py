@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from sip.models import Case, Individual, Meeting
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def person_form(**overrides):
 
 
 def test_registering_a_person_stores_the_twelve_digit_number(client, coordinator, municipality):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     number = factories.personnummer(dt.date(2015, 3, 14), 123)
     ten_digits = f"{number[2:8]}-{number[8:]}"
     response = client.post(
@@ -42,7 +43,7 @@ def test_registering_a_person_stores_the_twelve_digit_number(client, coordinator
 
 
 def test_a_duplicate_number_is_refused_with_a_link_to_the_person(client, coordinator, child):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(
         reverse("sip:individual_create"),
         person_form(id_number=child.id_number, home_municipality=child.home_municipality.pk),
@@ -57,7 +58,7 @@ def test_a_duplicate_number_is_refused_with_a_link_to_the_person(client, coordin
 def test_a_bad_check_digit_is_refused_in_swedish_and_nothing_is_written(
     client, coordinator, municipality
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(
         reverse("sip:individual_create"),
         person_form(id_number="20150314-1235", home_municipality=municipality.pk),
@@ -69,7 +70,7 @@ def test_a_bad_check_digit_is_refused_in_swedish_and_nothing_is_written(
 def test_consent_without_every_custodian_is_refused_and_nothing_is_written(
     client, coordinator, case, unit
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with time_machine.travel(at(2026, 6, 12, 10), tick=False):
         response = client.post(
             reverse("sip:consent_create", args=[case.pk]),
@@ -82,7 +83,7 @@ def test_consent_without_every_custodian_is_refused_and_nothing_is_written(
 
 
 def test_a_meeting_form_with_bad_input_is_refused(client, coordinator, consented):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     response = client.post(
         reverse("sip:meeting_create", args=[consented.pk]),
         {"kind": "sip", "starts_at": "inte ett datum", "duration_minutes": "5"},
@@ -99,22 +100,22 @@ def test_the_case_page_is_for_the_owner_and_colleague_only(
 ):
     url = reverse("sip:case_detail", args=[case.pk])
     for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
-        client.force_login(user)
+        login_verified(client, user)
         assert client.get(url).status_code == status
-    client.force_login(outsider)
+    login_verified(client, outsider)
     assert client.get(reverse("sip:plan_pdf", args=[case.pk])).status_code == 404
 
 
 def test_a_participating_units_member_sees_the_case(client, consented, bup):
     member = factories.MembershipFactory(unit=bup).user
-    client.force_login(member)
+    login_verified(client, member)
     assert client.get(reverse("sip:case_detail", args=[consented.pk])).status_code == 200
 
 
 def test_the_case_page_query_count_does_not_grow(
     client, coordinator, held, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     url = reverse("sip:case_detail", args=[held.case.pk])
     with django_assert_max_num_queries(22):
         assert client.get(url).status_code == 200
@@ -133,7 +134,7 @@ def test_the_case_page_query_count_does_not_grow(
 def test_the_whole_flow_works_through_the_pages(
     client, coordinator, child, unit, bup, agreement, django_capture_on_commit_callbacks
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     guardians = [g.pk for g in child.guardians.all()]
     with time_machine.travel(at(2026, 6, 12, 10), tick=False):
         client.post(
@@ -158,7 +159,7 @@ def test_the_whole_flow_works_through_the_pages(
                 },
             )
     # Sessions expire after 30 idle minutes; the clock just jumped back to the present.
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     meeting = case.meetings.get()
     case.refresh_from_db()
     assert case.status == Case.Status.CONVENED
@@ -193,7 +194,7 @@ def test_the_whole_flow_works_through_the_pages(
             },
         )
     assert response.status_code == 302
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     case.refresh_from_db()
     assert case.status == Case.Status.PLAN
     assert case.plans.get().interventions.get().huvudman == bup.huvudman
@@ -208,7 +209,7 @@ def test_the_case_list_runs_the_same_queries_however_many_cases_there_are(
 ):
     unit = coordinator.memberships.get().unit
     factories.CaseFactory.create_batch(count, convening_unit=unit)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     with django_assert_max_num_queries(11):
         response = client.get(reverse("sip:case_list"))
@@ -219,7 +220,7 @@ def test_the_case_list_runs_the_same_queries_however_many_cases_there_are(
 
 def test_the_case_list_shows_an_outsider_none_of_the_cases(client, coordinator, outsider):
     factories.CaseFactory(convening_unit=coordinator.memberships.get().unit)
-    client.force_login(outsider)
+    login_verified(client, outsider)
 
     response = client.get(reverse("sip:case_list"))
 

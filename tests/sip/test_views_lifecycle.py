@@ -13,6 +13,7 @@ from deadlines.selectors import deadline_list_for_subject
 from sip import services
 from sip.models import Case, Invitation, Meeting
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ S = Case.Status
 def post(client, user, name, args, data=None, *, when=None):
     """Post as `user` with the clock at `when` (a session only lives 30 minutes of that clock)."""
     with time_machine.travel(when or at(2026, 6, 17, 9), tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         return client.post(reverse(name, args=args), data or {})
 
 
@@ -57,7 +58,7 @@ def calendar_part(message):
 
 def test_refusing_consent_ends_the_case_and_says_so(client, coordinator, case):
     with time_machine.travel(at(2026, 6, 2, 9), tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         response = client.post(
             reverse("sip:consent_refuse", args=[case.pk]),
             {"reason": "Vårdnadshavarna vill inte."},
@@ -462,7 +463,7 @@ def test_a_colleague_in_the_unit_may_take_a_step(client, colleague, consented):
 
 def test_the_steps_take_only_post(client, coordinator, convened):
     with time_machine.travel(at(2026, 6, 17, 9), tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         for name, args, _data in step_requests(convened):
             assert client.get(reverse(name, args=args)).status_code == 405, name
 
@@ -480,7 +481,7 @@ def test_a_step_needs_the_csrf_token(coordinator, consented):
 
 def page(client, user, case, *, when=None):
     with time_machine.travel(when or at(2026, 6, 17, 9), tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         return client.get(reverse("sip:case_detail", args=[case.pk])).content.decode()
 
 
@@ -542,7 +543,7 @@ def test_the_case_page_with_its_step_forms_keeps_a_fixed_query_count(
     case = convened.case
     url = reverse("sip:case_detail", args=[case.pk])
     with time_machine.travel(at(2026, 6, 17, 9), tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         with django_assert_max_num_queries(22):
             assert client.get(url).status_code == 200
         for n in range(3):

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from sip.placements.models import CostSplit
 from tests import factories
+from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def test_the_placement_admin_pages_open_and_the_cost_split_is_read_only(client, 
         proposed_by=placement.coordinator,
         proposed_at=placement.created_at,
     )
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     for url in (
         reverse("admin:sip_placement_changelist"),
         reverse("admin:sip_placement_change", args=[placement.pk]),

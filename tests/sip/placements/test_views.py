@@ -11,6 +11,7 @@ from deadlines.selectors import deadline_list_for_subject
 from sip.placements import services
 from sip.placements.models import CostSplit, Placement
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 from tests.sip.placements.conftest import register, shares
 
@@ -60,7 +61,7 @@ def protected(coordinator, placing_unit, placed_child):
 def test_the_coordinator_registers_an_acute_placement_and_sees_its_clock(
     client, coordinator, placing_unit, placed_child
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     form_page = client.get(reverse("sip:placement_create", args=[placed_child.pk]))
     assert placing_unit.name in form_page.content.decode()
     with time_machine.travel(at(2026, 4, 2, 10), tick=False):
@@ -90,7 +91,7 @@ def test_the_coordinator_registers_an_acute_placement_and_sees_its_clock(
 def test_bad_registration_input_is_refused_in_swedish_and_nothing_is_written(
     client, coordinator, placing_unit, placed_child
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with time_machine.travel(at(2026, 4, 2, 10), tick=False):
         response = client.post(
             reverse("sip:placement_create", args=[placed_child.pk]),
@@ -115,9 +116,9 @@ def test_the_placing_team_and_parties_see_the_placement_and_an_outsider_does_not
 ):
     region_manager = factories.MembershipFactory(unit=region_bup, role=Membership.Role.MANAGER).user
     for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
-        client.force_login(user)
+        login_verified(client, user)
         assert client.get(detail_url(easter_placement)).status_code == status, user
-    client.force_login(region_manager)
+    login_verified(client, region_manager)
     assert client.get(detail_url(easter_placement)).status_code == 404
     with time_machine.travel(at(2026, 4, 7, 9), tick=False):
         services.cost_split_propose(
@@ -130,7 +131,7 @@ def test_the_placing_team_and_parties_see_the_placement_and_an_outsider_does_not
         )
     # Representing a party in a cost split opens the page to that unit.
     assert client.get(detail_url(easter_placement)).status_code == 200
-    client.force_login(outsider)
+    login_verified(client, outsider)
     assert client.get(reverse("sip:placement_list")).content.decode().count("PL-2026") == 0
 
 
@@ -141,7 +142,7 @@ def test_participants_of_the_linked_sip_see_the_placement(
         coordinator, placing_unit, held.case.individual, on=dt.date(2026, 6, 24), case=held.case
     )
     school_user = factories.MembershipFactory(unit=school).user
-    client.force_login(school_user)
+    login_verified(client, school_user)
     response = client.get(detail_url(placement))
     assert response.status_code == 200
     # They may look, not act for the placing municipality.
@@ -152,31 +153,31 @@ def test_participants_of_the_linked_sip_see_the_placement(
 def test_a_protected_place_of_residence_is_shown_only_to_users_with_the_right(
     client, protected, coordinator, colleague, outsider
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     assert ADDRESS in client.get(detail_url(protected)).content.decode()
-    client.force_login(colleague)
+    login_verified(client, colleague)
     page = client.get(detail_url(protected)).content.decode()
     assert ADDRESS not in page
     assert "Björkgården" not in page
     assert "Hemlighållen vistelseort – visas bara för behöriga" in page
     assert ADDRESS not in client.get(reverse("sip:placement_list")).content.decode()
-    client.force_login(outsider)
+    login_verified(client, outsider)
     assert client.get(detail_url(protected)).status_code == 404
 
 
 def test_an_authorised_coordinator_gives_a_colleague_the_right(
     client, protected, coordinator, colleague, outsider
 ):
-    client.force_login(colleague)
+    login_verified(client, colleague)
     response = client.post(
         reverse("sip:placement_authorise", args=[protected.pk]), {"user": colleague.pk}
     )
     assert "Bara den som själv är behörig" in response.content.decode()
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     client.post(reverse("sip:placement_authorise", args=[protected.pk]), {"user": outsider.pk})
     assert not protected.authorised_users.filter(pk=outsider.pk).exists()
     client.post(reverse("sip:placement_authorise", args=[protected.pk]), {"user": colleague.pk})
-    client.force_login(colleague)
+    login_verified(client, colleague)
     assert ADDRESS in client.get(detail_url(protected)).content.decode()
 
 
@@ -186,7 +187,7 @@ def test_an_authorised_coordinator_gives_a_colleague_the_right(
 def test_shares_that_do_not_sum_to_100_are_refused_on_the_page_and_nothing_is_written(
     client, easter_placement, coordinator, placing_unit, region_bup
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     form_page = client.get(reverse("sip:cost_split_create", args=[easter_placement.pk]))
     assert "Andelar per huvudman" in form_page.content.decode()
     response = client.post(
@@ -203,7 +204,7 @@ def test_shares_that_do_not_sum_to_100_are_refused_on_the_page_and_nothing_is_wr
 def test_the_other_party_agrees_its_share_on_the_page_and_the_clock_is_met(
     client, easter_placement, coordinator, placing_unit, region_bup, region_manager
 ):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with time_machine.travel(at(2026, 4, 8, 9), tick=False):
         response = client.post(
             reverse("sip:cost_split_create", args=[easter_placement.pk]),
@@ -220,7 +221,7 @@ def test_the_other_party_agrees_its_share_on_the_page_and_the_clock_is_met(
     share.refresh_from_db()
     assert share.agreed_at is None
 
-    client.force_login(region_manager)
+    login_verified(client, region_manager)
     page = client.get(detail_url(easter_placement)).content.decode()
     assert agree_url in page
     with time_machine.travel(at(2026, 4, 9, 9), tick=False):
@@ -248,7 +249,7 @@ def test_declining_without_a_reason_is_refused_and_leaves_the_split_proposed(
             by=coordinator,
         )
     share = split.shares.get(unit=region_bup)
-    client.force_login(region_manager)
+    login_verified(client, region_manager)
     response = client.post(
         reverse("sip:cost_share_decline", args=[easter_placement.pk, split.pk, share.pk]),
         {"reason": ""},
@@ -268,7 +269,7 @@ def test_ending_a_linked_placement_asks_to_book_a_follow_up_of_the_sip(
     placement = register(
         coordinator, placing_unit, case.individual, on=dt.date(2026, 6, 24), case=case
     )
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with time_machine.travel(at(2026, 8, 3, 9), tick=False):
         client.post(
             reverse("sip:placement_end", args=[placement.pk]),
@@ -290,10 +291,10 @@ def test_ending_a_linked_placement_asks_to_book_a_follow_up_of_the_sip(
 
 
 def test_only_the_placing_team_can_end_a_placement(client, easter_placement, outsider, colleague):
-    client.force_login(outsider)
+    login_verified(client, outsider)
     url = reverse("sip:placement_end", args=[easter_placement.pk])
     assert client.post(url, {"ended_on": "2026-04-10", "reason": "x"}).status_code == 404
-    client.force_login(colleague)
+    login_verified(client, colleague)
     with time_machine.travel(at(2026, 4, 10, 9), tick=False):
         assert client.post(url, {"ended_on": "2026-04-10", "reason": "Hem."}).status_code == 302
     easter_placement.refresh_from_db()
@@ -333,7 +334,7 @@ def test_the_placement_page_has_a_fixed_number_of_queries(
     splits,
 ):
     _add_splits(easter_placement, coordinator, placing_unit, region, splits)
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with django_assert_max_num_queries(17):
         response = client.get(detail_url(easter_placement))
     assert response.content.decode().count("Kostnad ") == splits
@@ -349,7 +350,7 @@ def test_the_list_page_has_a_fixed_number_of_queries(
         coordinator=coordinator,
         ended_on=dt.date(2026, 4, 1),
     )
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("sip:placement_list"))
     assert response.content.decode().count("SIP ska följas upp") == placements
@@ -359,7 +360,7 @@ def test_the_list_paginates(client, coordinator, placing_unit):
     factories.PlacementFactory.create_batch(
         51, responsible_unit=placing_unit, coordinator=coordinator
     )
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     first = client.get(reverse("sip:placement_list")).content.decode()
     second = client.get(reverse("sip:placement_list"), {"sida": 2}).content.decode()
     link = 'href="/sip/placeringar/'
