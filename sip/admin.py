@@ -91,3 +91,6 @@ class LeadAssignmentAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+from sip.deviations import admin as deviation_admin  # noqa: E402, F401 - registers the models

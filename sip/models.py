@@ -380,6 +380,9 @@ class Invitation(models.Model):
     )
     decline_reason = models.TextField(_("skäl till nej"), blank=True)
     attended = models.BooleanField(_("närvarade"), null=True, blank=True)
+    # Notice of absence given outside the invitation answer (e.g. by phone on the day). A declined
+    # invitation is notice too; only absence without either can become a deviation draft.
+    excused = models.BooleanField(_("anmält förhinder"), default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -523,3 +526,6 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+
+from sip.deviations.models import DeviationEntry, DeviationReport  # noqa: E402, F401

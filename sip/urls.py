@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sip import views
+from sip.deviations import urls as deviation_urls
 
 app_name = "sip"
 
@@ -55,3 +56,5 @@ urlpatterns = [
     path("arenden/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
 ]
+
+urlpatterns += deviation_urls.urlpatterns
