@@ -89,9 +89,7 @@ def test_a_waived_breach_gets_no_draft_but_one_met_late_does(agreement, coordina
         "breached_at": at(2026, 6, 23, 0, 5),
         "due_at": KALLELSE_DUE,
     }
-    waived = factories.DeadlineFactory(
-        subject=factories.CaseFactory(agreement=agreement), **breach
-    )
+    waived = factories.DeadlineFactory(subject=factories.CaseFactory(agreement=agreement), **breach)
     deadline_waive(deadline=waived, reason="Familjen bad om uppskov.", by=coordinator)
     met_late = factories.DeadlineFactory(
         subject=factories.CaseFactory(agreement=agreement), **breach | {"status": "met"}
