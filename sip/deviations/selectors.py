@@ -251,9 +251,11 @@ def draft_summary(report: DeviationReport) -> str:
             "due": report.deadline.due_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
         }
     if report.invitation_id:
-        return _("%(unit)s uteblev från %(meeting)s utan anmält förhinder.") % {
+        meeting = report.invitation.meeting
+        return _("%(unit)s uteblev från %(kind)s %(when)s utan anmält förhinder.") % {
             "unit": report.invitation.participant.organisation_name,
-            "meeting": report.invitation.meeting,
+            "kind": meeting.get_kind_display(),
+            "when": meeting.starts_at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
         }
     return ""
 

@@ -197,6 +197,29 @@ def test_the_whole_workflow_runs_through_the_page_and_the_history_names_each_use
     assert not any(step_url(report, step) in content for step in STEP_DATA)
 
 
+def test_a_draft_page_proposes_its_text_and_the_coordinator_confirms_it(
+    client, consented, coordinator
+):
+    with time_machine.travel(at(2026, 6, 23, 0, 5), tick=False):
+        deadline_sweep(send_email=False)
+    draft = DeviationReport.objects.get()
+    url = reverse("sip:deviation_detail", args=[draft.pk])
+    content = get(client, coordinator, url, when=at(2026, 6, 23, 9)).content.decode()
+    assert "Fristen ”Kallelse till SIP-möte” förföll 2026-06-22 23:59" in content
+    assert step_url(draft, "avfarda") in content
+    response = post(
+        client,
+        coordinator,
+        step_url(draft, "bekrafta"),
+        {"description": "Kallelsen gick ut två dagar sent."},
+        when=at(2026, 6, 23, 9),
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.reported_by) == (Status.REGISTERED, coordinator)
+    assert draft.description == "Kallelsen gick ut två dagar sent."
+
+
 def test_a_missing_answer_is_refused_at_the_step_form(client, report, bup_manager):
     post(client, bup_manager, step_url(report, "mottagen"))
     post(client, bup_manager, step_url(report, "utred"))
