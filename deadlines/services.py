@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from actors.models import Membership, SteeringGroup, Unit, User
 from agreements.models import ClosedDay, DeadlineRule, EscalationLevel
 from config.exceptions import ApplicationError
-from deadlines import calendar, emails
+from deadlines import calendar, emails, signals
 from deadlines.models import Deadline, Notification
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,12 @@ def deadline_open(
     responsible_unit: Unit | None = None,
     responsible_user: User | None = None,
     by: User | None = None,
+    working_days: int | None = None,
 ) -> Deadline:
     """Start a rule's clock on a subject.
+
+    `working_days`, when given, replaces the rule's own length with that many working days: the
+    subject carries a more specific length than the rule (e.g. an escalation level's reply time).
 
     1. Refuse a naive start time, a deadline nobody answers for, and a second unresolved deadline
        of the same kind on the same subject.
@@ -54,6 +58,13 @@ def deadline_open(
         raise ApplicationError(_("Fristens starttid måste ange tidszon."))
     if responsible_unit is None and responsible_user is None:
         raise ApplicationError(_("En frist måste ha en ansvarig verksamhet eller person."))
+    if working_days is not None and working_days < 1:
+        raise ApplicationError(_("Fristen måste vara minst en arbetsdag."))
+    time_unit, amount = (
+        (rule.time_unit, rule.amount)
+        if working_days is None
+        else (DeadlineRule.TimeUnit.WORKING_DAYS, working_days)
+    )
     content_type = ContentType.objects.get_for_model(subject)
     with transaction.atomic():
         already = Deadline.objects.select_for_update().filter(
@@ -69,12 +80,10 @@ def deadline_open(
             )
         extra_closed = calendar.agreement_closed_days(rule.agreement_id)
         due = calendar.due_at_for(
-            time_unit=rule.time_unit,
-            amount=rule.amount,
+            time_unit=time_unit,
+            amount=amount,
             started_at=started_at,
-            extra_closed=extra_closed
-            if rule.time_unit == DeadlineRule.TimeUnit.WORKING_DAYS
-            else (),
+            extra_closed=extra_closed if time_unit == DeadlineRule.TimeUnit.WORKING_DAYS else (),
         )
         ladder_length = EscalationLevel.objects.filter(agreement_id=rule.agreement_id).count()
         deadline = Deadline(
@@ -297,6 +306,13 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
         _reschedule_escalations(result.escalated_ids)
         outbox = _notify(result.escalated_ids, kind=Notification.Kind.ESCALATION, now=now)
     _send(outbox, send_email=send_email)
+
+    # A failing receiver (a higher app) must not undo or fail the sweep; its own schedule retries.
+    for receiver, error in signals.sweep_finished.send_robust(
+        sender=Deadline, result=result, now=now
+    ):
+        if isinstance(error, Exception):
+            logger.error("sweep_finished receiver %r failed", receiver, exc_info=error)
 
     return result
 

@@ -95,3 +95,4 @@ class LeadAssignmentAdmin(SimpleHistoryAdmin):
 
 # Sub-feature admins register themselves on import; autodiscovery only loads this module.
 import sip.placements.admin  # noqa: E402, F401
+from sip.deviations import admin as deviation_admin  # noqa: E402, F401 - registers the models

@@ -181,15 +181,23 @@ class MeetingHeldForm(forms.Form):
     attended = forms.ModelMultipleChoiceField(
         label=_("Närvarande"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
+    excused = forms.ModelMultipleChoiceField(
+        label=_("Frånvarande med anmält förhinder"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     notes = forms.CharField(
         label=_("Anteckningar"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attended"].queryset = meeting.case.participants.filter(
-            invitations__meeting=meeting
-        ).select_related("unit")
+        invited = meeting.case.participants.filter(invitations__meeting=meeting).select_related(
+            "unit"
+        )
+        self.fields["attended"].queryset = invited
+        self.fields["excused"].queryset = invited
 
 
 class PlanForm(forms.Form):

@@ -385,6 +385,9 @@ class Invitation(models.Model):
     )
     decline_reason = models.TextField(_("skäl till nej"), blank=True)
     attended = models.BooleanField(_("närvarade"), null=True, blank=True)
+    # Notice of absence given outside the invitation answer (e.g. by phone on the day). A declined
+    # invitation is notice too; only absence without either can become a deviation draft.
+    excused = models.BooleanField(_("anmält förhinder"), default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -532,6 +535,7 @@ class LeadAssignment(models.Model):
 
 # Sub-features keep their models in their own package; importing them here registers them with
 # the sip app.
+from sip.deviations.models import DeviationEntry, DeviationReport  # noqa: E402, F401
 from sip.placements.models import (  # noqa: E402, F401
     CostShare,
     CostSplit,

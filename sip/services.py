@@ -23,6 +23,7 @@ from deadlines.services import (
     deadline_open,
 )
 from sip import emails
+from sip.deviations.services import deviation_drafts_for_absences
 from sip.identity import format_id_number, parse_id_number
 from sip.models import (
     Case,
@@ -647,12 +648,18 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
 
 @transaction.atomic
 def meeting_record_held(
-    *, meeting: Meeting, attended: Iterable[Participant], by: User, notes: str = ""
+    *,
+    meeting: Meeting,
+    attended: Iterable[Participant],
+    by: User,
+    notes: str = "",
+    excused: Iterable[Participant] = (),
 ) -> Meeting:
-    """Record a meeting as held, with who attended.
+    """Record a meeting as held, with who attended and who gave notice of absence.
 
     A SIP meeting moves the case to "möte hållet" and meets the meeting clock; a follow-up meeting
-    meets the follow-up clock and moves the case to "uppföljning".
+    meets the follow-up clock and moves the case to "uppföljning". Absence without notice becomes
+    a deviation draft where the agreement wants drafts.
     """
     meeting = _lock_meeting(meeting)
     case = _lock(meeting.case)
@@ -664,9 +671,12 @@ def meeting_record_held(
     if meeting.starts_at > now:
         raise ApplicationError(_("Mötet kan inte registreras som hållet före sin starttid."))
     attended_ids = {participant.pk for participant in attended}
+    excused_ids = {participant.pk for participant in excused}
     invitations = list(meeting.invitations.all())
-    if not attended_ids <= {invitation.participant_id for invitation in invitations}:
+    if not attended_ids | excused_ids <= {invitation.participant_id for invitation in invitations}:
         raise ApplicationError(_("Närvaro kan bara anges för inbjudna deltagare."))
+    if attended_ids & excused_ids:
+        raise ApplicationError(_("En deltagare kan inte både ha närvarat och anmält förhinder."))
 
     if meeting.kind == Meeting.Kind.SIP:
         _move(case, Case.Status.MEETING_HELD, by=by)
@@ -695,7 +705,9 @@ def meeting_record_held(
     _save(meeting, by)
     for invitation in invitations:
         invitation.attended = invitation.participant_id in attended_ids
+        invitation.excused = invitation.participant_id in excused_ids
         _save(invitation, by)
+    deviation_drafts_for_absences(meeting=meeting, by=by)
     return meeting
 
 

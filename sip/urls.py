@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sip import views
+from sip.deviations import urls as deviation_urls
 from sip.placements.urls import urlpatterns as placement_urls
 
 app_name = "sip"
@@ -59,3 +60,4 @@ urlpatterns = [
 
 # Placements live in their own package but share the sip namespace.
 urlpatterns += placement_urls
+urlpatterns += deviation_urls.urlpatterns

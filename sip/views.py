@@ -456,6 +456,7 @@ def meeting_held(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
             services.meeting_record_held(
                 meeting=meeting,
                 attended=form.cleaned_data["attended"],
+                excused=form.cleaned_data["excused"],
                 notes=form.cleaned_data["notes"],
                 by=request.user,
             )

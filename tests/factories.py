@@ -258,3 +258,43 @@ class PlacementFactory(DjangoModelFactory):
     starts_on = dt.date(2026, 3, 16)
     residence_name = "Familjehemmet Andersson"
     residence_address = "Storgatan 1\n972 31 Luleå"
+
+
+# --- sip.deviations -------------------------------------------------------------------------------
+
+from sip.deviations.models import DeviationEntry, DeviationReport  # noqa: E402
+
+
+class DeviationReportFactory(DjangoModelFactory):
+    """A registered report written straight to the table (lists and counts); workflow tests go
+    through the services instead."""
+
+    class Meta:
+        model = DeviationReport
+        skip_postgeneration_save = True
+
+    agreement = factory.SubFactory(AgreementFactory)
+    reporting_unit = factory.SubFactory(UnitFactory)
+    reported_by = factory.SubFactory(UserFactory)
+    category = DeviationReport.Category.MISSED_DEADLINE
+    occurred_at = factory.LazyFunction(timezone.now)
+    description = "Kallelsen kom fram efter mötet."
+    status = DeviationReport.Status.REGISTERED
+    created_at = factory.LazyFunction(timezone.now)
+    registered_at = factory.LazyAttribute(lambda report: report.created_at)
+
+    @factory.post_generation
+    def concerned_units(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.concerned_units.set(extracted)
+
+
+class DeviationEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = DeviationEntry
+
+    report = factory.SubFactory(DeviationReportFactory)
+    kind = DeviationEntry.Kind.COMMENT
+    text = factory.Sequence(lambda n: f"Kommentar {n}")
+    by = factory.SubFactory(UserFactory)
+    at = factory.LazyFunction(timezone.now)
