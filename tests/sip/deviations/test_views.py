@@ -14,6 +14,7 @@ from sip.deviations import services
 from sip.deviations.models import DeviationReport
 from sip.models import Invitation
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 from tests.sip.deviations.conftest import FILED, file_report
 
@@ -24,13 +25,13 @@ LATER = at(2026, 9, 10, 9)
 
 
 def get(client, user, url, *, when=LATER, **params):
-    client.force_login(user)
+    login_verified(client, user)
     with time_machine.travel(when, tick=False):
         return client.get(url, params)
 
 
 def post(client, user, url, data=None, *, when=LATER):
-    client.force_login(user)
+    login_verified(client, user)
     with time_machine.travel(when, tick=False):
         return client.post(url, data or {})
 
@@ -257,21 +258,22 @@ def test_no_view_edits_or_deletes_a_closed_report(client, closed, coordinator, b
     before = (closed.description, closed.entries.count(), closed.history.count())
     for user in (coordinator, bup_manager):
         for step, data in STEP_DATA.items():
-            response = post(client, user, step_url(closed, step), data)
-            assert response.status_code == 302, step
+            login_verified(client, user)
+            with time_machine.travel(LATER, tick=False):
+                page = client.post(step_url(closed, step), data, follow=True)
+            assert page.redirect_chain[0][1] == 302, step
+            assert "avslutad och kan inte ändras" in page.content.decode(), (user, step)
         for verb in ("andra", "ta-bort", "redigera"):
             assert (
                 post(client, user, step_url(closed, verb), {"description": "x"}).status_code == 404
             )
-    page = get(client, coordinator, reverse("sip:deviation_detail", args=[closed.pk]))
-    assert "avslutad och kan inte ändras" in page.content.decode()
     closed.refresh_from_db()
     assert closed.status == Status.CLOSED
     assert (closed.description, closed.entries.count(), closed.history.count()) == before
 
 
 def test_the_admin_shows_reports_read_only(client, closed, admin_user):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     change = reverse("admin:sip_deviationreport_change", args=[closed.pk])
     assert client.get(change).status_code == 200
     assert client.post(change, {"description": "x"}).status_code == 403
@@ -368,7 +370,7 @@ def test_the_inbox_filters_paginates_and_keeps_a_fixed_query_count(
 ):
     url = reverse("sip:deviation_inbox")
     make_reports(2, agreement=agreement, concerned=bup, reporting_unit=unit)
-    client.force_login(bup_manager)
+    login_verified(client, bup_manager)
     with django_assert_max_num_queries(14):
         assert client.get(url).status_code == 200
     make_reports(
@@ -391,7 +393,7 @@ def test_the_report_page_keeps_a_fixed_query_count(
     client, report, bup_manager, django_assert_max_num_queries
 ):
     url = reverse("sip:deviation_detail", args=[report.pk])
-    client.force_login(bup_manager)
+    login_verified(client, bup_manager)
     with django_assert_max_num_queries(20):
         assert client.get(url).status_code == 200
     factories.DeviationEntryFactory.create_batch(40, report=report)
@@ -403,7 +405,7 @@ def test_the_steering_view_keeps_a_fixed_query_count(
     client, escalated, bus_member, bup, unit, django_assert_max_num_queries
 ):
     url = reverse("sip:deviation_steering")
-    client.force_login(bus_member)
+    login_verified(client, bus_member)
     with django_assert_max_num_queries(14):
         assert client.get(url).status_code == 200
     make_reports(
@@ -433,7 +435,7 @@ def test_the_case_timeline_merges_the_case_reports_in_time_order(
     with time_machine.travel(FILED + dt.timedelta(hours=2), tick=False):
         services.report_comment(report=report, by=coordinator, text="Påminnelse skickad.")
     url = reverse("sip:deviation_case_timeline", args=[consented.pk])
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with django_assert_max_num_queries(12):
         content = client.get(url).content.decode()
     assert content.index(report.reference) < content.index(second.reference)
@@ -448,7 +450,7 @@ def test_the_csv_export_carries_no_identity_numbers_or_names(
     client, escalated, coordinator, bup, unit, django_assert_max_num_queries
 ):
     url = reverse("sip:deviation_export")
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     with django_assert_max_num_queries(12):
         response = client.get(url)
         body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -489,7 +491,7 @@ def test_the_yearly_count_is_per_agreement_and_category_and_leaves_out_drafts(
     make_reports(1, registered_at=at(2026, 1, 1, 0, 30), **common)
     make_reports(4, status=Status.DRAFT, description="", registered_at=None, **common)
     url = reverse("sip:deviation_yearly")
-    client.force_login(bup_manager)
+    login_verified(client, bup_manager)
     with django_assert_max_num_queries(14):
         response = client.get(url, {"year": 2025})
     row = next(r for r in response.context["page"] if r.code == "norrbus")
