@@ -6,7 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django_otp.oath import totp
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from actors.models import User
+from actors.selectors import user_roles
+from tests import factories
 
 # Playwright's sync API runs an asyncio loop in the test's thread, and Django refuses ORM calls
 # from a thread with a running loop (it reads this variable at each call). The tests only set up
@@ -52,11 +57,20 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
 
 
 def login(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form, as a person would. The one place tests log in."""
+    """Sign in through the login form, as a person would. The one place tests log in.
+
+    A manager or admin gets a confirmed TOTP device (or keeps theirs) and types its current code.
+    """
+    user = User.objects.get(username=username)
+    roles = user_roles(user=user)
+    device = factories.TOTPDeviceFactory(user=user) if roles.is_manager or roles.is_admin else None
     page.goto("/logga-in/")
     page.get_by_label("Användarnamn").fill(username)
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
+    if device is not None:
+        page.locator("#id_token").fill(f"{totp(device.bin_key):06d}")
+        page.get_by_role("button", name="Fortsätt").click()
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
