@@ -523,3 +523,6 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+
+from sip.agenda.models import CalendarFeed  # noqa: E402, F401

@@ -220,3 +220,17 @@ class MeetingFactory(DjangoModelFactory):
     kind = Meeting.Kind.SIP
     starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     place = "Familjecentralen, rum 2"
+
+
+# --- coordinator pages ----------------------------------------------------------------------------
+
+from agreements.models import ClosedDay  # noqa: E402
+
+
+class ClosedDayFactory(DjangoModelFactory):
+    class Meta:
+        model = ClosedDay
+
+    agreement = factory.SubFactory(AgreementFactory)
+    date = dt.date(2026, 6, 17)
+    reason = "Planeringsdag"
