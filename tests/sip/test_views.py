@@ -199,21 +199,6 @@ def test_the_whole_flow_works_through_the_pages(
     assert client.get(reverse("sip:plan_edit", args=[case.pk])).status_code == 200
 
 
-@pytest.mark.parametrize("count", [3, 60])
-def test_the_case_list_runs_the_same_queries_however_many_cases_there_are(
-    client, coordinator, django_assert_max_num_queries, count
-):
-    unit = coordinator.memberships.get().unit
-    factories.CaseFactory.create_batch(count, convening_unit=unit)
-    client.force_login(coordinator)
-
-    with django_assert_max_num_queries(11):
-        response = client.get(reverse("sip:case_list"))
-
-    assert response.status_code == 200
-    assert len(response.context["cases"]) == min(count, 50)
-
-
 def test_the_case_list_shows_an_outsider_none_of_the_cases(client, coordinator, outsider):
     factories.CaseFactory(convening_unit=coordinator.memberships.get().unit)
     client.force_login(outsider)

@@ -23,7 +23,7 @@ from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
 
-WORKLIST_MAX_QUERIES = 14
+WORKLIST_MAX_QUERIES = 13
 
 
 def rows_at(user, when, **filters):
