@@ -65,9 +65,7 @@ def test_inviting_a_consented_unit_with_htmx_updates_the_list_in_place(
     assert consented_only.participants.get().unit == bup
 
 
-def test_a_unit_outside_the_consent_is_refused_in_swedish_and_not_added(
-    logged_in, consented_only
-):
+def test_a_unit_outside_the_consent_is_refused_in_swedish_and_not_added(logged_in, consented_only):
     stranger = factories.UnitFactory(name="Ungdomsmottagningen")
 
     response = logged_in.post(
@@ -78,9 +76,7 @@ def test_a_unit_outside_the_consent_is_refused_in_swedish_and_not_added(
     assert not consented_only.participants.exists()
 
 
-def test_without_htmx_inviting_returns_to_the_page_with_the_message(
-    logged_in, consented_only, bup
-):
+def test_without_htmx_inviting_returns_to_the_page_with_the_message(logged_in, consented_only, bup):
     response = logged_in.post(
         reverse("sip:case_invite", args=[consented_only.pk]), {"unit": bup.pk}, follow=True
     )
@@ -177,9 +173,7 @@ def test_a_free_time_is_confirmed_without_clashes(logged_in, consented, elsewher
 
 
 def test_my_own_meetings_show_with_their_case_reference(logged_in, convened):
-    response = week_of(
-        logged_in, convened.case, starts_at="2026-06-23T14:00", duration_minutes=60
-    )
+    response = week_of(logged_in, convened.case, starts_at="2026-06-23T14:00", duration_minutes=60)
 
     [clash] = response.context["clashes"]
     assert clash.label == f"SIP-möte – {convened.case.reference}"
@@ -214,9 +208,7 @@ def test_scheduling_and_sending_the_kallelse_convenes_the_case(
     assert consented.meetings.get().invitations.count() == 2
 
 
-def test_a_refused_kallelse_leaves_no_meeting_behind_and_keeps_the_input(
-    logged_in, consented_only
-):
+def test_a_refused_kallelse_leaves_no_meeting_behind_and_keeps_the_input(logged_in, consented_only):
     response = logged_in.post(
         reverse("sip:meeting_create", args=[consented_only.pk]),
         {

@@ -217,9 +217,7 @@ def test_the_unit_search_finds_by_name_kind_and_municipality(logged_in, school, 
     assert list(by_place) == [bup]
 
 
-def test_a_picked_unit_comes_back_as_a_hidden_input_with_a_labelled_remove_button(
-    logged_in, bup
-):
+def test_a_picked_unit_comes_back_as_a_hidden_input_with_a_labelled_remove_button(logged_in, bup):
     response = logged_in.get(reverse("sip:unit_pick_chip", args=[bup.pk]))
 
     content = response.content.decode()

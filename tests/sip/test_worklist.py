@@ -173,9 +173,7 @@ def test_ended_cases_are_hidden_unless_asked_for(coordinator, two_cases):
 
     assert [row.case for row in rows_at(coordinator, when)] == [case]
     assert {row.case for row in rows_at(coordinator, when, status="alla")} == {case, other}
-    assert [row.case for row in rows_at(coordinator, when, status=Case.Status.CANCELLED)] == [
-        other
-    ]
+    assert [row.case for row in rows_at(coordinator, when, status=Case.Status.CANCELLED)] == [other]
 
 
 def test_the_unit_filter_keeps_cases_the_unit_convenes_or_takes_part_in(
@@ -200,16 +198,14 @@ def test_the_search_is_posted_and_kept_in_the_session_not_the_url(client, coordi
     case, _other = two_cases
     client.force_login(coordinator)
 
-    response = client.post(
-        reverse("sip:case_list"), {"q": case.individual.id_number, "status": ""}
-    )
+    response = client.post(reverse("sip:case_list"), {"q": case.individual.id_number, "status": ""})
 
     assert response.status_code == 302
     assert response.url == reverse("sip:case_list")
     page = client.get(response.url)
     assert [row.case for row in page.context["rows"]] == [case]
     assert case.individual.id_number not in page.request["QUERY_STRING"]
-    assert 'value="{}"'.format(case.individual.id_number) in page.content.decode()
+    assert f'value="{case.individual.id_number}"' in page.content.decode()
 
 
 def test_clearing_the_search_shows_every_case_again(client, coordinator, two_cases):
@@ -282,9 +278,11 @@ def test_the_worklist_runs_the_same_queries_for_10_and_200_cases(
     counts = []
     for added, total in ((10, 10), (190, 200)):
         make_cases(added, **args)
-        with django_assert_max_num_queries(WORKLIST_MAX_QUERIES):
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(reverse("sip:case_list"))
+        with (
+            django_assert_max_num_queries(WORKLIST_MAX_QUERIES),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = client.get(reverse("sip:case_list"))
         assert len(response.context["rows"]) == min(total, 50)
         assert all(row.signal for row in response.context["rows"])
         counts.append(len(queries))
