@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,6 +31,7 @@ from sip.selectors import (
     plan_get,
     user_units_for_convening,
 )
+from sip.workspace.selectors import deadline_rows
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -200,11 +202,15 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for consent in detail.consents
     ]
+    deadlines = deadline_rows(
+        deadlines=detail.deadlines, agreement_id=case.agreement_id, now=timezone.now()
+    )
     return render(
         request,
         "sip/case_detail.html",
         {
             "detail": detail,
+            "deadlines": deadlines,
             "case": case,
             "steps": steps,
             "consents": consents,
@@ -419,7 +425,13 @@ def kallelse_send(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespons
 def meeting_held(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     case = _case(request, pk)
     meeting = _meeting(case, meeting_pk)
-    form = forms.MeetingHeldForm(request.POST or None, meeting=meeting)
+    # Those who accepted are ticked to start with; the coordinator corrects who really came.
+    accepted = meeting.invitations.filter(response=Invitation.Response.ACCEPTED).values_list(
+        "participant_id", flat=True
+    )
+    form = forms.MeetingHeldForm(
+        request.POST or None, meeting=meeting, initial={"attended": list(accepted)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.meeting_record_held(
@@ -431,6 +443,7 @@ def meeting_held(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
+            messages.success(request, _("Mötet är registrerat som hållet."))
             return redirect("sip:case_detail", pk=case.pk)
     return _form_page(request, case, form, _("Registrera mötet som hållet"))
 

@@ -220,15 +220,32 @@ def worklist_rows(*, cases: Iterable[Case], user: User, now: dt.datetime) -> lis
     return rows
 
 
+def deadline_rows(
+    *, deadlines: Iterable[Deadline], agreement_id: int, now: dt.datetime
+) -> list[tuple[Deadline, DeadlineSignal | None]]:
+    """Each deadline with its signal while unresolved (one query for the closed days)."""
+    closed = closed_days_by_agreement(agreement_ids=[agreement_id]).get(agreement_id, frozenset())
+    return [
+        (
+            deadline,
+            deadline_signal(
+                kind=deadline.kind, due_at=deadline.due_at, now=now, extra_closed=closed
+            )
+            if deadline.status in Deadline.UNRESOLVED
+            else None,
+        )
+        for deadline in deadlines
+    ]
+
+
 def case_open_deadlines(*, case: Case, now: dt.datetime) -> list[DeadlineSignal]:
     """The case's unresolved deadlines, soonest first, as signals (two queries)."""
     deadlines = deadline_list_for_subject(subject=case).filter(status__in=Deadline.UNRESOLVED)
-    closed = closed_days_by_agreement(agreement_ids=[case.agreement_id]).get(
-        case.agreement_id, frozenset()
-    )
     return [
-        deadline_signal(kind=deadline.kind, due_at=deadline.due_at, now=now, extra_closed=closed)
-        for deadline in deadlines
+        signal
+        for _deadline, signal in deadline_rows(
+            deadlines=deadlines, agreement_id=case.agreement_id, now=now
+        )
     ]
 
 
