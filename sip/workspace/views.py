@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from actors.models import Unit
 from actors.selectors import unit_search
 from config.exceptions import ApplicationError
-from deadlines.calendar import STOCKHOLM
+from deadlines.calendar import STOCKHOLM, add_working_days, is_working_day
 from sip import services
 from sip.agenda.grid import Entry, iso_week, local_range, parse_iso_week, week_grid
 from sip.agenda.selectors import (
@@ -69,6 +69,8 @@ CASES_PER_PAGE = 50
 WORKLIST_SESSION_KEY = "sip_worklist_filters"
 DEFAULT_DURATION = 60
 FOLLOW_UP_DEFAULT_TIME = dt.time(9, 0)
+# The registration form shares a page with the lookup form; its own ids keep them unique.
+PERSON_AUTO_ID = "person_%s"
 
 
 @login_required
@@ -134,7 +136,9 @@ def case_new(request: HttpRequest) -> HttpResponse:
             if number.is_coordination_number
             else Individual.IdKind.PERSONNUMMER
         )
-        register_form = IndividualForm(initial={"id_kind": kind, "id_number": number.display})
+        register_form = IndividualForm(
+            initial={"id_kind": kind, "id_number": number.display}, auto_id=PERSON_AUTO_ID
+        )
     return render(
         request,
         "sip/workspace/case_new_person.html",
@@ -145,7 +149,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_new_register(request: HttpRequest) -> HttpResponse:
     """Step 1b: register the person (also people without a number), then go on to step 2."""
-    form = IndividualForm(request.POST or None)
+    form = IndividualForm(request.POST or None, auto_id=PERSON_AUTO_ID)
     if request.method == "POST" and form.is_valid():
         individual = register_individual(request, form, existing_url="sip:case_new_details")
         if individual is not None:
@@ -363,7 +367,14 @@ def _schedule_week(
     """The week around the proposed time: my meetings, the invited units' booked SIP meetings
     (anonymous), the proposal, and which of them clash with the proposal."""
     today = timezone.localdate()
-    default_day = timezone.localtime(starts_at).date() if starts_at else today
+    # Without a proposal, start from the next working day: on a weekend that is next week.
+    default_day = (
+        timezone.localtime(starts_at).date()
+        if starts_at
+        else today
+        if is_working_day(today)
+        else add_working_days(today, 1)
+    )
     monday = parse_iso_week(request.GET.get("vecka", ""), default=default_day)
     start, end = local_range(monday, monday + dt.timedelta(days=6))
     mine = list(meeting_list_for_user(user=request.user, starts_from=start, starts_before=end))
@@ -644,6 +655,12 @@ def plan_row(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                 if form.is_valid()
                 else PlanRow(kind=kind, key=key, form=form)
             )
+    if row.form is not None:
+        # Keyboard users land in the row: on the first field with an error, else the first field.
+        errors = row.form.errors if row.form.is_bound else {}
+        first = next((name for name in row.form.fields if name in errors), None)
+        first = first or next(iter(row.form.fields))
+        row.form.fields[first].widget.attrs["autofocus"] = True
     return render(
         request, "sip/workspace/_plan_row.html", {"case": case, "row": row, "swapped": True}
     )

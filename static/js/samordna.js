@@ -27,4 +27,17 @@
       if (focus) { focus.focus(); }
     }
   });
+
+  // Enter in a live search must not submit the surrounding form (e.g. the consent form), and
+  // Enter in a plan row being edited means "Klar" rather than saving the whole plan.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.target.tagName !== "INPUT") { return; }
+    var scope = event.target.closest("[data-enter]");
+    if (!scope) { return; }
+    event.preventDefault();
+    if (scope.dataset.enter !== "stay") {
+      var button = document.getElementById(scope.dataset.enter);
+      if (button) { button.click(); }
+    }
+  });
 })();
