@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from config.exceptions import ApplicationError
 from sip.agenda import services
@@ -111,7 +111,7 @@ def calendar_subscription(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The .ics feed a calendar client polls. The token in the URL is the only credential, so it
     works without a session; an unknown or revoked token gets the same 404 as a wrong address."""

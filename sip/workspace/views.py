@@ -92,7 +92,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = case_worklist(user=request.user, filters=filters_from_session(stored))
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("sida"))
     rows = worklist_rows(cases=page.object_list, user=request.user, now=timezone.now())
-    return render(
+    response = render(
         request,
         "sip/workspace/case_list.html",
         {
@@ -103,6 +103,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "is_filtered": bool(stored),
         },
     )
+    if form.is_bound and _is_htmx(request):
+        # The form posted by htmx was refused: show it with its errors instead of the results.
+        response["HX-Retarget"] = "#case-filter"
+        response["HX-Reselect"] = "#case-filter"
+        response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _case(request: HttpRequest, pk: int) -> Case:

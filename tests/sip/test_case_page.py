@@ -2,9 +2,13 @@
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sip import services
+from sip.models import Invitation
+from tests import factories
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +69,47 @@ def test_attendance_starts_from_those_who_accepted(client, coordinator, convened
         response = client.get(reverse("sip:meeting_held", args=[convened.case.pk, convened.pk]))
 
     assert response.context["form"].initial["attended"] == [accepted.participant_id]
+
+
+def test_the_attendance_page_runs_the_same_queries_for_10_and_200_participants(
+    client, coordinator, convened, django_assert_max_num_queries
+):
+    case = convened.case
+    counts = []
+    client.force_login(coordinator)
+    for added in (8, 190):
+        participants = factories.ParticipantFactory.create_batch(added, case=case)
+        Invitation.objects.bulk_create(
+            Invitation(meeting=convened, participant=p) for p in participants
+        )
+        with (
+            time_machine.travel(at(2026, 6, 23, 15), tick=False),
+            django_assert_max_num_queries(16),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = client.get(reverse("sip:meeting_held", args=[case.pk, convened.pk]))
+        assert response.status_code == 200
+        counts.append(len(queries))
+
+    assert len(response.context["form"].fields["attended"].queryset) == 200
+    assert counts[0] == counts[1]
+
+
+def test_the_schedule_page_runs_the_same_queries_for_10_and_200_planned_meetings(
+    client, coordinator, consented, django_assert_max_num_queries
+):
+    counts = []
+    client.force_login(coordinator)
+    for added in (10, 190):
+        factories.MeetingFactory.create_batch(added, case=consented, starts_at=at(2026, 6, 23, 9))
+        with (
+            time_machine.travel(at(2026, 6, 17, 9), tick=False),
+            django_assert_max_num_queries(20),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = client.get(reverse("sip:meeting_create", args=[consented.pk]))
+        assert response.status_code == 200
+        counts.append(len(queries))
+
+    assert len(response.context["meetings"]) == 200
+    assert counts[0] == counts[1]

@@ -233,6 +233,18 @@ def test_a_unit_that_is_not_mine_is_refused_in_swedish_and_the_filter_is_kept(
     assert client.session["sip_worklist_filters"]["q"] == "Holgersson"
 
 
+def test_a_refused_htmx_search_swaps_in_the_form_with_its_errors(client, coordinator, case):
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("sip:case_list"), {"q": "x" * 101}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#case-filter"
+    assert "som mest 100 tecken" in response.content.decode()
+
+
 def test_the_page_shows_the_signal_in_words_and_colour(client, coordinator, consented):
     with time_machine.travel(at(2026, 6, 18, 9), tick=False):
         client.force_login(coordinator)
