@@ -159,7 +159,8 @@ def case_new_register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         individual = register_individual(request, form, existing_url="sip:case_new_details")
         if individual is not None:
-            messages.success(request, _("%(name)s är registrerad.") % {"name": individual})
+            # No name in the message: messages may travel in a cookie.
+            messages.success(request, _("Personen är registrerad."))
             return redirect("sip:case_new_details", pk=individual.pk)
     return render(
         request,
