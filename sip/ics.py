@@ -6,6 +6,7 @@ shared, so the case reference stands in for the name.
 """
 
 import enum
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,12 +42,8 @@ def meeting_summary(meeting: Meeting) -> str:
     }
 
 
-def meeting_ics(*, meeting: Meeting, recipients: list[Recipient], method: Method) -> bytes:
-    organiser = meeting.case.coordinator
-    calendar = Calendar()
-    calendar.add("prodid", "-//Samordna//SIP//SV")
-    calendar.add("version", "2.0")
-    calendar.add("method", method.value)
+def _event(meeting: Meeting) -> Event:
+    """The parts of a meeting every calendar entry carries: when, where, what, and its identity."""
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("sequence", meeting.sequence)
@@ -58,6 +55,22 @@ def meeting_ics(*, meeting: Meeting, recipients: list[Recipient], method: Method
         event.add("location", meeting.place)
     if meeting.video_link:
         event.add("url", meeting.video_link)
+    return event
+
+
+def _calendar(**properties: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Samordna//SIP//SV")
+    calendar.add("version", "2.0")
+    for key, value in properties.items():
+        calendar.add(key, value)
+    return calendar
+
+
+def meeting_ics(*, meeting: Meeting, recipients: list[Recipient], method: Method) -> bytes:
+    organiser = meeting.case.coordinator
+    calendar = _calendar(method=method.value)
+    event = _event(meeting)
     event.add(
         "description",
         _("Kallelse till %(kind)s. Kallande verksamhet: %(unit)s. Kontakt: %(contact)s.")
@@ -84,5 +97,17 @@ def meeting_ics(*, meeting: Meeting, recipients: list[Recipient], method: Method
             ),
         )
     calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def meetings_feed_ics(*, meetings: Iterable[Meeting], name: str) -> bytes:
+    """A subscription feed: each meeting with time, place and case reference only. No names, no
+    addresses, no attendees: the feed is read by calendar services outside the organisation."""
+    calendar = _calendar(**{"x-wr-calname": name, "x-published-ttl": "PT1H"})
+    for meeting in meetings:
+        event = _event(meeting)
+        event.add("status", "CONFIRMED")
+        calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()

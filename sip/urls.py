@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sip import views
 from sip.deviations import urls as deviation_urls
@@ -7,7 +7,6 @@ from sip.placements.urls import urlpatterns as placement_urls
 app_name = "sip"
 
 urlpatterns = [
-    path("", views.case_list, name="case_list"),
     path("personer/ny/", views.individual_create, name="individual_create"),
     path("personer/<int:pk>/", views.individual_detail, name="individual_detail"),
     path("arenden/<int:pk>/", views.case_detail_view, name="case_detail"),
@@ -22,7 +21,6 @@ urlpatterns = [
     path("arenden/<int:pk>/avsluta/", views.case_close, name="case_close"),
     path("arenden/<int:pk>/ateroppna/", views.case_reopen, name="case_reopen"),
     path("arenden/<int:pk>/deltagare/", views.participant_create, name="participant_create"),
-    path("arenden/<int:pk>/moten/nytt/", views.meeting_create, name="meeting_create"),
     path(
         "arenden/<int:pk>/moten/<int:meeting_pk>/kalla/", views.kallelse_send, name="kallelse_send"
     ),
@@ -54,8 +52,9 @@ urlpatterns = [
         views.kallelse_pdf_download,
         name="kallelse_pdf",
     ),
-    path("arenden/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
+    path("", include("sip.workspace.urls")),
+    path("", include("sip.agenda.urls")),
 ]
 
 # Placements live in their own package but share the sip namespace.

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from actors.models import Unit
 from config.exceptions import ApplicationError
 from sip import forms, services
 from sip.emails import Method
@@ -33,8 +31,7 @@ from sip.selectors import (
     plan_get,
     user_units_for_convening,
 )
-
-CASES_PER_PAGE = 50
+from sip.workspace.selectors import deadline_rows
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -53,71 +50,63 @@ def _meeting(case: Case, meeting_pk: int) -> Meeting:
     )
 
 
-def _case_units(case: Case):
-    return (
-        Unit.objects.filter(Q(pk=case.convening_unit_id) | Q(sip_participations__case=case))
-        .select_related("huvudman")
-        .distinct()
-        .order_by("name")
-    )
-
-
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(case_list_for_user(user=request.user), CASES_PER_PAGE).get_page(
-        request.GET.get("sida")
-    )
-    return render(request, "sip/case_list.html", {"cases": page, "page": page})
+def register_individual(
+    request: HttpRequest, form: forms.IndividualForm, *, existing_url: str = "sip:individual_detail"
+):
+    """Register the person a valid IndividualForm describes; on refusal the Swedish message goes
+    on the form (with a link when the number is already registered) and None is returned."""
+    data = form.cleaned_data
+    guardians = [
+        services.GuardianData(
+            name=data[f"guardian_{n}"],
+            email=data[f"guardian_{n}_email"],
+            has_custody=data[f"guardian_{n}_custody"],
+        )
+        for n in (1, 2)
+        if data[f"guardian_{n}"]
+    ]
+    try:
+        return services.individual_register(
+            id_kind=data["id_kind"],
+            id_number=data["id_number"],
+            reserve_number=data["reserve_number"],
+            birth_date=data["birth_date"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            gender=data["gender"],
+            home_municipality=data["home_municipality"],
+            address=data["address"],
+            email=data["email"],
+            phone=data["phone"],
+            protected_identity=data["protected_identity"],
+            protected_residence=data["protected_residence"],
+            guardians=guardians,
+            registered_by_unit=user_units_for_convening(user=request.user).first(),
+            by=request.user,
+        )
+    except ApplicationError as exc:
+        existing = exc.extra.get("existing_id")
+        if existing:
+            form.add_error(
+                "id_number",
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    exc.message,
+                    reverse(existing_url, args=[existing]),
+                    _("Gå till personen"),
+                ),
+            )
+        else:
+            form.add_error(None, exc.message)
+    return None
 
 
 @login_required
 def individual_create(request: HttpRequest) -> HttpResponse:
     form = forms.IndividualForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        guardians = [
-            services.GuardianData(
-                name=data[f"guardian_{n}"],
-                email=data[f"guardian_{n}_email"],
-                has_custody=data[f"guardian_{n}_custody"],
-            )
-            for n in (1, 2)
-            if data[f"guardian_{n}"]
-        ]
-        try:
-            individual = services.individual_register(
-                id_kind=data["id_kind"],
-                id_number=data["id_number"],
-                reserve_number=data["reserve_number"],
-                birth_date=data["birth_date"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                gender=data["gender"],
-                home_municipality=data["home_municipality"],
-                address=data["address"],
-                email=data["email"],
-                phone=data["phone"],
-                protected_identity=data["protected_identity"],
-                protected_residence=data["protected_residence"],
-                guardians=guardians,
-                registered_by_unit=user_units_for_convening(user=request.user).first(),
-                by=request.user,
-            )
-        except ApplicationError as exc:
-            existing = exc.extra.get("existing_id")
-            if existing:
-                form.add_error(
-                    "id_number",
-                    format_html(
-                        '{} <a href="{}">{}</a>',
-                        exc.message,
-                        reverse("sip:individual_detail", args=[existing]),
-                        _("Gå till personen"),
-                    ),
-                )
-            else:
-                form.add_error(None, exc.message)
-        else:
+        individual = register_individual(request, form)
+        if individual is not None:
             return redirect("sip:individual_detail", pk=individual.pk)
     return render(request, "sip/individual_form.html", {"form": form})
 
@@ -213,11 +202,15 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for consent in detail.consents
     ]
+    deadlines = deadline_rows(
+        deadlines=detail.deadlines, agreement_id=case.agreement_id, now=timezone.now()
+    )
     return render(
         request,
         "sip/case_detail.html",
         {
             "detail": detail,
+            "deadlines": deadlines,
             "case": case,
             "steps": steps,
             "consents": consents,
@@ -416,24 +409,6 @@ def participant_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
-    form = forms.MeetingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        send_now = data.pop("send_now")
-        try:
-            meeting = services.meeting_schedule(case=case, by=request.user, **data)
-            if send_now:
-                services.kallelse_send(meeting=meeting, by=request.user)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            return redirect("sip:case_detail", pk=case.pk)
-    return _form_page(request, case, form, _("Planera möte och kalla"))
-
-
-@login_required
 @require_POST
 def kallelse_send(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     case = _case(request, pk)
@@ -450,7 +425,13 @@ def kallelse_send(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespons
 def meeting_held(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     case = _case(request, pk)
     meeting = _meeting(case, meeting_pk)
-    form = forms.MeetingHeldForm(request.POST or None, meeting=meeting)
+    # Those who accepted are ticked to start with; the coordinator corrects who really came.
+    accepted = meeting.invitations.filter(response=Invitation.Response.ACCEPTED).values_list(
+        "participant_id", flat=True
+    )
+    form = forms.MeetingHeldForm(
+        request.POST or None, meeting=meeting, initial={"attended": list(accepted)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.meeting_record_held(
@@ -463,85 +444,9 @@ def meeting_held(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
+            messages.success(request, _("Mötet är registrerat som hållet."))
             return redirect("sip:case_detail", pk=case.pk)
     return _form_page(request, case, form, _("Registrera mötet som hållet"))
-
-
-def _plan_initial(plan):
-    if plan is None:
-        return {}, [], []
-    fields = [
-        "own_goals",
-        "own_views",
-        "needs",
-        "other_measures",
-        "lead_name",
-        "coordinator_name",
-        "plan_owner_name",
-        "next_follow_up",
-    ]
-    initial = {name: getattr(plan, name) for name in fields}
-    initial |= {
-        "lead_unit": plan.lead_unit_id,
-        "coordinator_unit": plan.coordinator_unit_id,
-        "plan_owner_unit": plan.plan_owner_unit_id,
-    }
-    interventions = [
-        {
-            "description": i.description,
-            "unit": i.unit_id,
-            "performer": i.performer,
-            "scope": i.scope,
-            "starts_on": i.starts_on,
-            "ends_on": i.ends_on,
-            "follow_up": i.follow_up,
-        }
-        for i in plan.interventions.all()
-    ]
-    none_needed = [{"unit": n.unit_id, "reason": n.reason} for n in plan.no_interventions.all()]
-    return initial, interventions, none_needed
-
-
-@login_required
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Write a new plan version, pre-filled from the current one."""
-    case = _case(request, pk)
-    units = _case_units(case)
-    initial, interventions, none_needed = _plan_initial(plan_get(case=case))
-    data = request.POST or None
-    form = forms.PlanForm(data, initial=initial, units=units)
-    intervention_set = forms.InterventionFormSet(
-        data, initial=interventions, prefix="insats", form_kwargs={"units": units}
-    )
-    none_set = forms.NoInterventionFormSet(
-        data, initial=none_needed, prefix="ingen", form_kwargs={"units": units}
-    )
-    if request.method == "POST" and all(
-        [form.is_valid(), intervention_set.is_valid(), none_set.is_valid()]
-    ):
-        plan_data = services.PlanData(
-            **form.cleaned_data,
-            interventions=[
-                services.InterventionData(**row)
-                for row in intervention_set.cleaned_data
-                if row and not row.get("DELETE")
-            ],
-            no_interventions=[
-                services.NoInterventionData(**row) for row in none_set.cleaned_data if row
-            ],
-        )
-        try:
-            plan = services.plan_save(case=case, data=plan_data, by=request.user)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Plan version %d är sparad.") % plan.version)
-            return redirect("sip:case_detail", pk=case.pk)
-    return render(
-        request,
-        "sip/plan_form.html",
-        {"case": case, "form": form, "interventions": intervention_set, "none_needed": none_set},
-    )
 
 
 def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:

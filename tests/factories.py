@@ -298,3 +298,17 @@ class DeviationEntryFactory(DjangoModelFactory):
     text = factory.Sequence(lambda n: f"Kommentar {n}")
     by = factory.SubFactory(UserFactory)
     at = factory.LazyFunction(timezone.now)
+
+
+# --- coordinator pages ----------------------------------------------------------------------------
+
+from agreements.models import ClosedDay  # noqa: E402
+
+
+class ClosedDayFactory(DjangoModelFactory):
+    class Meta:
+        model = ClosedDay
+
+    agreement = factory.SubFactory(AgreementFactory)
+    date = dt.date(2026, 6, 17)
+    reason = "Planeringsdag"

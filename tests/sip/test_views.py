@@ -181,16 +181,13 @@ def test_the_whole_flow_works_through_the_pages(
                 "lead_unit": unit.pk,
                 "coordinator_name": "Karin Ek",
                 "coordinator_unit": unit.pk,
-                "insats-TOTAL_FORMS": "1",
-                "insats-INITIAL_FORMS": "0",
-                "insats-0-description": "KBT",
-                "insats-0-unit": bup.pk,
-                "insats-0-performer": "Psykolog",
-                "insats-0-scope": "Varje vecka",
-                "insats-0-starts_on": "2026-07-01",
-                "insats-0-follow_up": "Vid uppföljning",
-                "ingen-TOTAL_FORMS": "0",
-                "ingen-INITIAL_FORMS": "0",
+                "insats": "a1",
+                "insats-a1-description": "KBT",
+                "insats-a1-unit": bup.pk,
+                "insats-a1-performer": "Psykolog",
+                "insats-a1-scope": "Varje vecka",
+                "insats-a1-starts_on": "2026-07-01",
+                "insats-a1-follow_up": "Vid uppföljning",
             },
         )
     assert response.status_code == 302
@@ -201,21 +198,6 @@ def test_the_whole_flow_works_through_the_pages(
     pdf = client.get(reverse("sip:plan_pdf", args=[case.pk]))
     assert pdf["Content-Type"] == "application/pdf"
     assert client.get(reverse("sip:plan_edit", args=[case.pk])).status_code == 200
-
-
-@pytest.mark.parametrize("count", [3, 60])
-def test_the_case_list_runs_the_same_queries_however_many_cases_there_are(
-    client, coordinator, django_assert_max_num_queries, count
-):
-    unit = coordinator.memberships.get().unit
-    factories.CaseFactory.create_batch(count, convening_unit=unit)
-    login_verified(client, coordinator)
-
-    with django_assert_max_num_queries(11):
-        response = client.get(reverse("sip:case_list"))
-
-    assert response.status_code == 200
-    assert len(response.context["cases"]) == min(count, 50)
 
 
 def test_the_case_list_shows_an_outsider_none_of_the_cases(client, coordinator, outsider):
