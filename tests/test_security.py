@@ -282,10 +282,11 @@ def url_patterns(resolver: URLResolver, prefix: str = ""):
             yield prefix + str(pattern.pattern), pattern.pattern.converters
 
 
-# Non-integer path parameters whose values come from a fixed vocabulary the view checks (an
-# unknown value is a 404), so no personal data can travel in them.
+# Non-integer path parameters that cannot carry personal data: a fixed vocabulary the view checks
+# (an unknown value is a 404), or a random secret the system made.
 FIXED_VOCABULARY_PARAMETERS = {
     ("sip/avvikelser/<int:pk>/<slug:step>/", "step"),  # a workflow step name
+    ("sip/kalender/feed/<str:token>.ics", "token"),  # the calendar feed's random secret
 }
 
 

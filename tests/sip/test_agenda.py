@@ -15,6 +15,7 @@ from sip.agenda.grid import Entry, mark_clashes, month_grid, parse_iso_week
 from sip.agenda.models import CalendarFeed, token_hash
 from sip.models import Meeting
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def test_an_unreadable_week_falls_back_to_the_week_of_today():
 
 def week_entries(client, user, week="2026-W26"):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         response = client.get(reverse("sip:calendar_week"), {"vecka": week})
     return [e for day in response.context["days"] for e in day.entries], response
 
@@ -96,7 +97,7 @@ def test_a_cancelled_meeting_leaves_my_calendar(client, coordinator, convened):
 
 def test_the_month_shows_my_meetings_on_their_days(client, coordinator, convened):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         response = client.get(reverse("sip:calendar_month"), {"manad": "2026-06"})
 
     days = {day.date: day for week in response.context["weeks"] for day in week}
@@ -110,7 +111,7 @@ def test_calendar_pages_run_the_same_queries_for_10_and_200_meetings(
     client, coordinator, consented, name, django_assert_max_num_queries
 ):
     counts = []
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     for added in (10, 190):
         factories.MeetingFactory.create_batch(
             added, case=consented, starts_at=at(2026, 6, 23, 9), kallelse_sent_at=NOW
@@ -127,7 +128,7 @@ def test_calendar_pages_run_the_same_queries_for_10_and_200_meetings(
 
 
 def make_link(client, user):
-    client.force_login(user)
+    login_verified(client, user)
     client.post(reverse("sip:calendar_subscription"), {"skapa": "1"})
     response = client.get(reverse("sip:calendar_subscription"))
     return response.context["feed_url"], response
@@ -160,7 +161,7 @@ def test_a_new_link_replaces_the_old_one_and_revoking_stops_it(client, coordinat
 
 
 def test_revoking_without_a_link_says_so_in_swedish(client, coordinator):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(reverse("sip:calendar_subscription"), {"aterkalla": "1"}, follow=True)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from sip import services
 from sip.models import Invitation
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def page(client, user, case, when):
     with time_machine.travel(when, tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         return client.get(reverse("sip:case_detail", args=[case.pk])).content.decode()
 
 
@@ -65,7 +66,7 @@ def test_attendance_starts_from_those_who_accepted(client, coordinator, convened
         invitation=declined, response="avboj", decline_reason="Krockar", by=coordinator
     )
     with time_machine.travel(at(2026, 6, 23, 15), tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         response = client.get(reverse("sip:meeting_held", args=[convened.case.pk, convened.pk]))
 
     assert response.context["form"].initial["attended"] == [accepted.participant_id]
@@ -76,7 +77,7 @@ def test_the_attendance_page_runs_the_same_queries_for_10_and_200_participants(
 ):
     case = convened.case
     counts = []
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     for added in (8, 190):
         participants = factories.ParticipantFactory.create_batch(added, case=case)
         Invitation.objects.bulk_create(
@@ -99,7 +100,7 @@ def test_the_schedule_page_runs_the_same_queries_for_10_and_200_planned_meetings
     client, coordinator, consented, django_assert_max_num_queries
 ):
     counts = []
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     for added in (10, 190):
         factories.MeetingFactory.create_batch(added, case=consented, starts_at=at(2026, 6, 23, 9))
         with (

@@ -9,6 +9,7 @@ from django.urls import reverse
 from sip import services
 from sip.models import Case, Invitation, Meeting
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture
 def logged_in(client, coordinator):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         yield client
 
 
@@ -112,7 +113,7 @@ def test_the_invite_pages_are_for_the_owner_and_colleague_only(
 ):
     with time_machine.travel(NOW, tick=False):
         for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
-            client.force_login(user)
+            login_verified(client, user)
             for name in ("sip:case_invite", "sip:case_unit_search", "sip:meeting_create"):
                 assert client.get(reverse(name, args=[consented.pk])).status_code == status
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from sip import services
 from sip.models import Case, LeadAssignment
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture
 def logged_in(client, coordinator):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         yield client
 
 
@@ -168,7 +169,7 @@ def test_the_plan_editor_is_for_the_owner_and_colleague_only(
 ):
     with time_machine.travel(NOW, tick=False):
         for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
-            client.force_login(user)
+            login_verified(client, user)
             assert client.get(reverse("sip:plan_edit", args=[held.case.pk])).status_code == status
             url = reverse("sip:plan_row", args=[held.case.pk, "insats"])
             assert client.get(url).status_code == status

@@ -11,6 +11,7 @@ from django.urls import reverse
 from actors.models import County, Unit
 from sip.models import Case, Individual
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ NOW = at(2026, 6, 12, 10)
 def logged_in(client, coordinator):
     """The client as the coordinator, with the clock pinned to Friday 12 June 2026 10:00."""
     with time_machine.travel(NOW, tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         yield client
 
 
@@ -197,7 +198,7 @@ def test_the_wizard_steps_of_a_case_are_for_the_owner_and_colleague_only(
 ):
     with time_machine.travel(NOW, tick=False):
         for user, status in ((coordinator, 200), (colleague, 200), (outsider, 404)):
-            client.force_login(user)
+            login_verified(client, user)
             for name in ("sip:case_new_consent", "sip:case_new_done"):
                 assert client.get(reverse(name, args=[case.pk])).status_code == status
 

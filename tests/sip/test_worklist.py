@@ -19,6 +19,7 @@ from sip.workspace.selectors import (
     worklist_rows,
 )
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +197,7 @@ def test_the_unit_filter_keeps_cases_the_unit_convenes_or_takes_part_in(
 
 def test_the_search_is_posted_and_kept_in_the_session_not_the_url(client, coordinator, two_cases):
     case, _other = two_cases
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(reverse("sip:case_list"), {"q": case.individual.id_number, "status": ""})
 
@@ -209,7 +210,7 @@ def test_the_search_is_posted_and_kept_in_the_session_not_the_url(client, coordi
 
 
 def test_clearing_the_search_shows_every_case_again(client, coordinator, two_cases):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     client.post(reverse("sip:case_list"), {"q": "Holgersson"})
     assert len(client.get(reverse("sip:case_list")).context["rows"]) == 1
 
@@ -222,7 +223,7 @@ def test_a_unit_that_is_not_mine_is_refused_in_swedish_and_the_filter_is_kept(
     client, coordinator, outsider, two_cases
 ):
     foreign = outsider.memberships.get().unit
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     client.post(reverse("sip:case_list"), {"q": "Holgersson"})
 
     response = client.post(reverse("sip:case_list"), {"q": "Astrid", "unit": foreign.pk})
@@ -234,7 +235,7 @@ def test_a_unit_that_is_not_mine_is_refused_in_swedish_and_the_filter_is_kept(
 
 
 def test_a_refused_htmx_search_swaps_in_the_form_with_its_errors(client, coordinator, case):
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
 
     response = client.post(
         reverse("sip:case_list"), {"q": "x" * 101}, headers={"HX-Request": "true"}
@@ -247,7 +248,7 @@ def test_a_refused_htmx_search_swaps_in_the_form_with_its_errors(client, coordin
 
 def test_the_page_shows_the_signal_in_words_and_colour(client, coordinator, consented):
     with time_machine.travel(at(2026, 6, 18, 9), tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         content = client.get(reverse("sip:case_list")).content.decode()
 
     assert "deadline-amber" in content
@@ -256,7 +257,7 @@ def test_the_page_shows_the_signal_in_words_and_colour(client, coordinator, cons
 
 
 def test_the_outsider_gets_an_empty_worklist(client, outsider, case):
-    client.force_login(outsider)
+    login_verified(client, outsider)
 
     response = client.get(reverse("sip:case_list"))
 
@@ -286,7 +287,7 @@ def test_the_worklist_runs_the_same_queries_for_10_and_200_cases(
         "individual": child,
         "rule": rule,
     }
-    client.force_login(coordinator)
+    login_verified(client, coordinator)
     counts = []
     for added, total in ((10, 10), (190, 200)):
         make_cases(added, **args)
