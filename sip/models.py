@@ -523,3 +523,13 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+
+# Models of the sip subpackages, registered with the app here.
+from sip.access.models import (  # noqa: E402, F401
+    AccessLogEntry,
+    CaseGroupObjectPermission,
+    LogReview,
+    LogReviewItem,
+    MaskedIndividual,
+)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sip import views
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("arenden/<int:pk>/avsluta/", views.case_close, name="case_close"),
     path("arenden/<int:pk>/ateroppna/", views.case_reopen, name="case_reopen"),
     path("arenden/<int:pk>/deltagare/", views.participant_create, name="participant_create"),
+    path(
+        "arenden/<int:pk>/deltagare/<int:participant_pk>/ta-bort/",
+        views.participant_remove,
+        name="participant_remove",
+    ),
     path("arenden/<int:pk>/moten/nytt/", views.meeting_create, name="meeting_create"),
     path(
         "arenden/<int:pk>/moten/<int:meeting_pk>/kalla/", views.kallelse_send, name="kallelse_send"
@@ -54,4 +59,5 @@ urlpatterns = [
     ),
     path("arenden/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
+    path("", include("sip.access.urls")),
 ]

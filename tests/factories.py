@@ -159,6 +159,7 @@ class NotificationFactory(DjangoModelFactory):
 
 # --- sip ------------------------------------------------------------------------------------------
 
+from sip.access.services import case_access_sync  # noqa: E402
 from sip.models import Case, Guardian, Individual, Meeting, Participant  # noqa: E402
 
 
@@ -194,6 +195,7 @@ class GuardianFactory(DjangoModelFactory):
 class CaseFactory(DjangoModelFactory):
     class Meta:
         model = Case
+        skip_postgeneration_save = True
 
     individual = factory.SubFactory(IndividualFactory)
     agreement = factory.SubFactory(AgreementFactory)
@@ -202,14 +204,27 @@ class CaseFactory(DjangoModelFactory):
     reason = "Behov av samordnade insatser från skola och BUP."
     opened_at = factory.LazyFunction(timezone.now)
 
+    @factory.post_generation
+    def access(case, create, extracted, **kwargs):
+        # As case_open does: the convening unit's group gets the case (docs/access-control.md).
+        if create:
+            case_access_sync(case=case)
+
 
 class ParticipantFactory(DjangoModelFactory):
     class Meta:
         model = Participant
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory)
     unit = factory.SubFactory(UnitFactory)
     person_name = factory.Faker("name", locale="sv_SE")
+
+    @factory.post_generation
+    def access(participant, create, extracted, **kwargs):
+        # As participant_add does: the participating unit's group gets the case.
+        if create:
+            case_access_sync(case=participant.case)
 
 
 class MeetingFactory(DjangoModelFactory):
