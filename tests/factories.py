@@ -235,3 +235,21 @@ class MeetingFactory(DjangoModelFactory):
     kind = Meeting.Kind.SIP
     starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     place = "Familjecentralen, rum 2"
+
+
+# --- sip.access -----------------------------------------------------------------------------------
+
+from sip.access.models import AccessLogEntry  # noqa: E402
+
+
+class AccessLogEntryFactory(DjangoModelFactory):
+    """A logged read; tests of the log review make many of these directly."""
+
+    class Meta:
+        model = AccessLogEntry
+
+    user = factory.SubFactory(UserFactory)
+    unit = factory.SubFactory(UnitFactory)
+    individual = factory.SubFactory(IndividualFactory)
+    action = AccessLogEntry.Action.VIEW
+    protected = factory.LazyAttribute(lambda e: e.individual.is_protected)

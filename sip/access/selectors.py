@@ -225,6 +225,7 @@ def log_review_list_for_manager(*, user: User) -> QuerySet[LogReview]:
             item_count=Count("items"),
             pending_count=Count("items", filter=Q(items__verdict=LogReviewItem.Verdict.PENDING)),
         )
+        .order_by("-created_at", "-pk")
     )
 
 
