@@ -616,6 +616,7 @@ def plan_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if plan is None:
         raise Http404
+    # Print the person as this viewer may see them (masked unless unmasked).
     plan.case = case
     return _file(
         plan_pdf(plan=plan), "application/pdf", f"{case.reference}-plan-v{plan.version}.pdf"

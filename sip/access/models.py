@@ -16,10 +16,6 @@ from simple_history.models import HistoricalRecords
 from actors.models import Unit
 from sip.models import Case, Individual
 
-# HSLF-FS 2016:40 4 kap. 9 § asks for logs to be kept; we keep them at least five years and the
-# application offers no way to purge them at all (see docs/access-control.md).
-ACCESS_LOG_RETENTION_YEARS = 5
-
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     """guardian's group object permission with a real foreign key to the case.
@@ -103,7 +99,8 @@ class AccessLogEntry(models.Model):
 
     Written once by sip.access.services and never changed: save() refuses updates, delete() and
     the queryset's update()/delete() refuse, the admin is read-only, and a database trigger
-    (migration sip.access) refuses UPDATE and DELETE on the table itself.
+    (migration sip.access) refuses UPDATE and DELETE on the table itself. Entries are kept at
+    least five years (HSLF-FS 2016:40 4 kap. 9 §); the application offers no purge at all.
     """
 
     class Action(models.TextChoices):
