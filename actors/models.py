@@ -1,6 +1,6 @@
 """The directory of actors: huvudmän, their units, professionals and steering groups."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -171,7 +171,19 @@ class Unit(models.Model):
         help_text=_("Enheter utan konton får kallelser via e-post eller brev."),
     )
     is_active = models.BooleanField(_("aktiv"), default=True)
-    history = HistoricalRecords()
+    # The unit's identity for object permissions (django-guardian): higher apps grant their
+    # objects to this group. Who acts for the unit comes from active memberships, not from
+    # auth group membership (see docs/access-control.md). Created on first use.
+    access_group = models.OneToOneField(
+        Group,
+        verbose_name=_("behörighetsgrupp"),
+        on_delete=models.PROTECT,
+        related_name="unit",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    history = HistoricalRecords(excluded_fields=["access_group"])
 
     class Meta:
         verbose_name = _("verksamhet")

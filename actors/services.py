@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
@@ -794,3 +795,22 @@ def unit_deactivate(*, unit: Unit, user: User) -> bool:
         unit._history_user = user
         unit.save(update_fields=["is_active"])
         return True
+
+
+def unit_access_group(*, unit: Unit) -> Group:
+    """The unit's permission group, created on first use.
+
+    The unit row is locked while the group is made, so two requests granting to the same new
+    unit at once create one group, not two.
+    """
+    if unit.access_group_id:
+        return unit.access_group
+    with transaction.atomic():
+        locked = Unit.objects.select_for_update().get(pk=unit.pk)
+        if locked.access_group_id is None:
+            locked.access_group = Group.objects.create(name=f"verksamhet-{unit.pk}")
+            # A technical link, not an edit by anyone: no history row for it.
+            locked.skip_history_when_saving = True
+            locked.save(update_fields=["access_group"])
+        unit.access_group = locked.access_group
+        return unit.access_group

@@ -33,7 +33,11 @@ def kallelse_messages(*, meeting: Meeting, method: Method) -> list[EmailMultiAlt
     recipients = meeting_recipients(meeting=meeting)
     if not recipients:
         return []
-    ics = meeting_ics(meeting=meeting, recipients=recipients, method=method)
+    # Every recipient sees the attendee list: a protected identity is not listed in it.
+    listed = meeting_recipients(
+        meeting=meeting, with_person=not meeting.case.individual.protected_identity
+    )
+    ics = meeting_ics(meeting=meeting, recipients=listed, method=method)
     if method == Method.CANCEL:
         subject = _("Inställt: %s") % meeting_summary(meeting)
     elif meeting.sequence:

@@ -535,6 +535,13 @@ class LeadAssignment(models.Model):
 
 # Sub-features keep their models in their own package; importing them here registers them with
 # the sip app.
+from sip.access.models import (  # noqa: E402, F401
+    AccessLogEntry,
+    CaseGroupObjectPermission,
+    LogReview,
+    LogReviewItem,
+    MaskedIndividual,
+)
 from sip.agenda.models import CalendarFeed  # noqa: E402, F401
 from sip.deviations.models import DeviationEntry, DeviationReport  # noqa: E402, F401
 from sip.placements.models import (  # noqa: E402, F401

@@ -2,58 +2,23 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from actors.models import Membership, Unit, User
+from actors.models import Unit, User
 from deadlines.models import Deadline
 from deadlines.selectors import deadline_list_for_subject
-from sip.models import Case, Individual, Invitation, Meeting, Participant, Plan
-
-
-def _member_unit_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values(
-        "unit_id"
-    )
-
-
-def case_list_for_user(*, user: User) -> QuerySet[Case]:
-    """Cases where one of the user's active units convenes or takes part."""
-    if not user.is_authenticated:
-        return Case.objects.none()
-    units = _member_unit_ids(user)
-    return (
-        Case.objects.filter(Q(convening_unit__in=units) | Q(participants__unit__in=units))
-        .distinct()
-        .select_related("individual", "convening_unit", "coordinator", "agreement")
-        .order_by("-opened_at")
-    )
-
-
-def case_get_for_user(*, user: User, pk: int) -> Case | None:
-    return case_list_for_user(user=user).filter(pk=pk).first()
-
-
-def individual_list_for_user(*, user: User) -> QuerySet[Individual]:
-    """Any active member of a unit may look a person up, so a SIP can be started by any actor.
-
-    Address and whereabouts of protected persons stay hidden (individual_address_visible).
-    """
-    if (
-        not user.is_authenticated
-        or not Membership.objects.filter(user=user, is_active=True).exists()
-    ):
-        return Individual.objects.none()
-    return Individual.objects.select_related("home_municipality")
-
-
-def individual_address_visible(*, individual: Individual, user: User) -> bool:
-    if not individual.is_protected:
-        return True
-    return individual.authorised_users.filter(pk=user.pk).exists()
+from sip.access.selectors import (  # noqa: F401 - the access rules' reads stay importable here
+    case_get_for_user,
+    case_list_for_user,
+    individual_get_for_user,
+    individual_list_for_user,
+    member_unit_ids,
+)
+from sip.models import Case, Invitation, Meeting, Participant, Plan
 
 
 def user_units_for_convening(*, user: User) -> QuerySet[Unit]:
-    return Unit.objects.filter(pk__in=_member_unit_ids(user)).order_by("name")
+    return Unit.objects.filter(pk__in=member_unit_ids(user=user)).order_by("name")
 
 
 @dataclass(frozen=True)
@@ -115,9 +80,12 @@ class Recipient:
     role: str  # "REQ-PARTICIPANT" for professionals and the person, "OPT-PARTICIPANT" for others
 
 
-def meeting_recipients(*, meeting: Meeting) -> list[Recipient]:
+def meeting_recipients(*, meeting: Meeting, with_person: bool = True) -> list[Recipient]:
     """Who gets the kallelse e-mail: each participant with an address, and for meetings that
-    include the person, the person and their custodial guardians when an address is given."""
+    include the person, the person and their custodial guardians when an address is given.
+
+    `with_person=False` leaves the person and guardians out, for a viewer who may not see a
+    protected person's identity."""
     seen: set[str] = set()
     recipients: list[Recipient] = []
 
@@ -128,7 +96,7 @@ def meeting_recipients(*, meeting: Meeting) -> list[Recipient]:
 
     for participant in meeting.case.participants.select_related("unit"):
         add(participant.person_name or participant.organisation_name, participant.contact_email)
-    if meeting.includes_individual:
+    if meeting.includes_individual and with_person:
         individual = meeting.case.individual
         add(individual.full_name, individual.email)
         for guardian in individual.guardians.filter(has_custody=True):

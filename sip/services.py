@@ -23,6 +23,8 @@ from deadlines.services import (
     deadline_open,
 )
 from sip import emails
+from sip.access.selectors import users_who_may_see_individual
+from sip.access.services import case_access_sync
 from sip.deviations.services import deviation_drafts_for_absences
 from sip.identity import format_id_number, parse_id_number
 from sip.models import (
@@ -151,6 +153,9 @@ def individual_register(
         registered_by_unit=registered_by_unit,
     )
     _save(individual, by)
+    if individual.is_protected:
+        # Whoever registers a protected person already knows the data; others must be authorised.
+        individual.authorised_users.add(by)
     for guardian in guardians:
         guardian_add(individual=individual, data=guardian, by=by)
     return individual
@@ -174,9 +179,21 @@ def guardian_add(*, individual: Individual, data: GuardianData, by: User) -> Gua
 
 @transaction.atomic
 def individual_authorise_user(*, individual: Individual, user: User, by: User) -> None:
-    """Let one named user see a protected person's address and whereabouts."""
+    """Let one named user see a protected person's identity, address and whereabouts.
+
+    Only an authorised user can authorise another, and only someone who already reaches the
+    person through a case or the registering unit can be authorised.
+    """
+    # Re-read: the caller may hold a masked display copy, and the m2m history copies the row.
+    individual = Individual.objects.get(pk=individual.pk)
     if not individual.is_protected:
         raise ApplicationError(_("Personen har ingen skyddad identitet eller vistelseort."))
+    if not individual.authorised_users.filter(pk=by.pk).exists():
+        raise ApplicationError(_("Bara den som själv är behörig kan ge andra behörighet."))
+    if not users_who_may_see_individual(individual=individual).filter(pk=user.pk).exists():
+        raise ApplicationError(
+            _("%(user)s har inte tillgång till personen genom något ärende.") % {"user": user}
+        )
     individual._history_user = by
     individual.authorised_users.add(user)
 
@@ -241,6 +258,7 @@ def case_open(
         opened_at=now,
     )
     _save(case, by)
+    case_access_sync(case=case)
     return case
 
 
@@ -461,7 +479,42 @@ def participant_add(
         postal_address=postal_address.strip(),
     )
     _save(participant, by)
+    case_access_sync(case=case)
     return participant
+
+
+@transaction.atomic
+def participant_remove(*, participant: Participant, by: User) -> None:
+    """Take a participant off the case; its unit loses access in the same transaction.
+
+    A participant that has been invited to a meeting stays: the kallelse and the attendance are
+    part of the case record. A unit with a role in the current plan stays too.
+    """
+    case = _lock(participant.case)
+    participant = Participant.objects.select_related("unit").get(pk=participant.pk, case=case)
+    if case.is_ended:
+        raise ApplicationError(_("Ärendet är avslutat; deltagare kan inte tas bort."))
+    name = participant.organisation_name
+    if participant.invitations.exists():
+        raise ApplicationError(
+            _(
+                "%(name)s har kallats till ett möte i ärendet och kan inte tas bort; "
+                "kallelsen och närvaron ska finnas kvar i ärendet."
+            )
+            % {"name": name}
+        )
+    plan = case.plans.order_by("-version").first()
+    if plan and participant.unit_id in (
+        plan.lead_unit_id,
+        plan.coordinator_unit_id,
+        plan.plan_owner_unit_id,
+    ):
+        raise ApplicationError(
+            _("%(name)s har ett ansvar i gällande plan och kan inte tas bort.") % {"name": name}
+        )
+    participant._history_user = by
+    participant.delete()
+    case_access_sync(case=case)
 
 
 @transaction.atomic
@@ -852,6 +905,8 @@ def plan_save(*, case: Case, data: PlanData, by: User) -> Plan:
         _save(NoIntervention(plan=plan, unit=item.unit, reason=item.reason.strip()), by)
 
     _assign_lead(case=case, plan=plan, now=now, by=by)
+    # The huvudansvarig, samordnare and planansvarig units may change the case from now on.
+    case_access_sync(case=case)
     if previous is None:
         _open_clocks(
             case=case, event=DeadlineRule.StartEvent.PLAN_ESTABLISHED, started_at=now, by=by

@@ -22,6 +22,11 @@ urlpatterns = [
     path("arenden/<int:pk>/ateroppna/", views.case_reopen, name="case_reopen"),
     path("arenden/<int:pk>/deltagare/", views.participant_create, name="participant_create"),
     path(
+        "arenden/<int:pk>/deltagare/<int:participant_pk>/ta-bort/",
+        views.participant_remove,
+        name="participant_remove",
+    ),
+    path(
         "arenden/<int:pk>/moten/<int:meeting_pk>/kalla/", views.kallelse_send, name="kallelse_send"
     ),
     path(
@@ -55,6 +60,7 @@ urlpatterns = [
     path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
     path("", include("sip.workspace.urls")),
     path("", include("sip.agenda.urls")),
+    path("", include("sip.access.urls")),
 ]
 
 # Placements live in their own package but share the sip namespace.

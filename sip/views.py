@@ -1,5 +1,7 @@
-"""Minimal SIP pages. Each view finds the case through case_list_for_user (404 for others), lets a
-form check the input and one service do the work; a refused step shows its Swedish message."""
+"""Minimal SIP pages. Each view finds the case or person through sip.access.shortcuts (404 for
+others, 403 for a change a viewer may not make, one access-log entry per request, protected persons
+masked), lets a form check the input and one service do the work; a refused step shows its Swedish
+message."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,16 +19,18 @@ from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
 from sip import forms, services
+from sip.access.forms import AuthoriseForm, UnmaskForm
+from sip.access.models import AccessLogEntry, MaskedIndividual
+from sip.access.selectors import access_report_allowed, users_who_may_see_individual
+from sip.access.shortcuts import get_case_or_404, get_individual_or_404
 from sip.emails import Method
 from sip.ics import meeting_ics
-from sip.models import Case, Invitation, Meeting
+from sip.models import Case, Individual, Invitation, Meeting
 from sip.pdf import kallelse_letter_pdf, plan_pdf
 from sip.selectors import (
     case_detail,
-    case_get_for_user,
     case_list_for_user,
-    individual_address_visible,
-    individual_list_for_user,
+    individual_get_for_user,
     meeting_recipients,
     plan_get,
     user_units_for_convening,
@@ -35,19 +39,15 @@ from sip.workspace.selectors import deadline_rows
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
-    case = case_get_for_user(user=request.user, pk=pk)
-    if case is None:
-        raise Http404
-    return case
+    """A case whose page changes it: only those who may change the case get past this."""
+    return get_case_or_404(request, pk, change=True)
 
 
 def _meeting(case: Case, meeting_pk: int) -> Meeting:
-    return get_object_or_404(
-        case.meetings.select_related(
-            "case__individual", "case__coordinator", "case__convening_unit"
-        ),
-        pk=meeting_pk,
-    )
+    meeting = get_object_or_404(case.meetings.all(), pk=meeting_pk)
+    # The case already checked, logged and masked is the one documents and pages print.
+    meeting.case = case
+    return meeting
 
 
 def register_individual(
@@ -86,7 +86,9 @@ def register_individual(
         )
     except ApplicationError as exc:
         existing = exc.extra.get("existing_id")
-        if existing:
+        # The link is offered only to those who may open the person's page; one SIP per
+        # person, so others ask the unit that holds it to add them as a participant.
+        if existing and individual_get_for_user(user=request.user, pk=existing):
             form.add_error(
                 "id_number",
                 format_html(
@@ -113,7 +115,7 @@ def individual_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    individual = get_object_or_404(individual_list_for_user(user=request.user), pk=pk)
+    individual = get_individual_or_404(request, pk)
     cases = case_list_for_user(user=request.user).filter(individual=individual)
     form = forms.CaseOpenForm(
         request.POST or None, units=user_units_for_convening(user=request.user)
@@ -121,7 +123,8 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_open(
-                individual=individual,
+                # The service gets the stored person, never the masked copy the page shows.
+                individual=Individual.objects.get(pk=individual.pk),
                 convening_unit=form.cleaned_data["convening_unit"],
                 coordinator=request.user,
                 reason=form.cleaned_data["reason"],
@@ -137,11 +140,35 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sip/individual_detail.html",
         {
             "individual": individual,
-            "guardians": list(individual.guardians.all()),
-            "show_address": individual_address_visible(individual=individual, user=request.user),
+            "guardians": [] if _identity_hidden(individual) else list(individual.guardians.all()),
             "cases": cases,
             "form": form,
+            "unmask_form": _unmask_form(individual),
+            "authorise_form": _authorise_form(individual),
+            "may_report": access_report_allowed(user=request.user, individual=individual),
         },
+    )
+
+
+def _identity_hidden(individual: Individual) -> bool:
+    """Whether the page shows the mask of a protected identity (guardians would reveal it)."""
+    return isinstance(individual, MaskedIndividual) and individual.protected_identity
+
+
+def _unmask_form(individual: Individual) -> UnmaskForm | None:
+    if individual.person_revealed or not individual.viewer_authorised:
+        return None
+    return UnmaskForm()
+
+
+def _authorise_form(individual: Individual) -> AuthoriseForm | None:
+    """Offered to an authorised viewer who has the data unmasked."""
+    if not (individual.is_protected and individual.person_revealed):
+        return None
+    return AuthoriseForm(
+        users=users_who_may_see_individual(individual=individual).exclude(
+            authorised_individuals=individual
+        )
     )
 
 
@@ -155,10 +182,10 @@ class _MeetingRow:
     cancel_form: forms.MeetingCancelForm | None
 
 
-def _meeting_row(meeting: Meeting) -> _MeetingRow:
+def _meeting_row(meeting: Meeting, *, changes: bool) -> _MeetingRow:
     # Only a planned meeting can be moved, cancelled or answered (the services refuse the rest).
     # auto_id is per object so the many small forms on one page keep unique element ids.
-    if meeting.status != Meeting.Status.PLANNED:
+    if meeting.status != Meeting.Status.PLANNED or not changes:
         return _MeetingRow(
             meeting=meeting,
             invitations=[(invitation, None) for invitation in meeting.invitations.all()],
@@ -180,7 +207,7 @@ def _meeting_row(meeting: Meeting) -> _MeetingRow:
 
 @login_required
 def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+    case = get_case_or_404(request, pk)
     detail = case_detail(case=case)
     # The state machine decides which case steps are offered; the page never restates its rules.
     step_forms = {
@@ -189,15 +216,17 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "close": (Case.Status.CLOSED, forms.CaseEndForm(auto_id="avsluta_%s")),
         "reopen": (Case.Status.REOPENED, forms.CaseReopenForm()),
     }
+    # A viewer who may not change the case sees it without any of the step forms.
+    changes = case.viewer_can_change
     steps = {
-        name: form if case.can_move_to(status) else None
+        name: form if changes and case.can_move_to(status) else None
         for name, (status, form) in step_forms.items()
     }
     consents = [
         (
             consent,
             None
-            if consent.withdrawn_at
+            if consent.withdrawn_at or not changes
             else forms.ConsentWithdrawForm(auto_id=f"aterkalla{consent.pk}_%s"),
         )
         for consent in detail.consents
@@ -214,7 +243,10 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "steps": steps,
             "consents": consents,
-            "meetings": [_meeting_row(meeting) for meeting in detail.meetings],
+            "meetings": [_meeting_row(meeting, changes=changes) for meeting in detail.meetings],
+            "unmask_form": None
+            if case.person_revealed or not case.viewer_authorised
+            else UnmaskForm(initial={"case": case.pk}),
         },
     )
 
@@ -374,6 +406,13 @@ def invitation_answer(
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     form = forms.ConsentForm(request.POST or None, individual=case.individual)
+    if _identity_hidden(case.individual):
+        # Guardians' names would reveal a protected identity: number them instead.
+        labels = {
+            guardian.pk: _("Vårdnadshavare %d") % n
+            for n, guardian in enumerate(case.individual.guardians.all(), start=1)
+        }
+        form.fields["guardians"].label_from_instance = lambda guardian: labels[guardian.pk]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -409,6 +448,22 @@ def participant_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def participant_remove(request: HttpRequest, pk: int, participant_pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    participant = get_object_or_404(case.participants.all(), pk=participant_pk)
+    try:
+        services.participant_remove(participant=participant, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Deltagaren är borttagen och verksamheten har inte längre tillgång till ärendet."),
+        )
+    return redirect("sip:case_detail", pk=case.pk)
+
+
 @require_POST
 def kallelse_send(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     case = _case(request, pk)
@@ -457,13 +512,15 @@ def _file(content: bytes, content_type: str, filename: str) -> HttpResponse:
 
 @login_required
 def plan_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
+    case = get_case_or_404(request, pk, action=AccessLogEntry.Action.PDF)
     plan = plan_get(
         case=case,
         version=int(request.GET["version"]) if request.GET.get("version", "").isdigit() else None,
     )
     if plan is None:
         raise Http404
+    # Print the person as this viewer may see them (masked unless unmasked).
+    plan.case = case
     return _file(
         plan_pdf(plan=plan), "application/pdf", f"{case.reference}-plan-v{plan.version}.pdf"
     )
@@ -473,7 +530,7 @@ def plan_pdf_download(request: HttpRequest, pk: int) -> HttpResponse:
 def kallelse_pdf_download(
     request: HttpRequest, pk: int, meeting_pk: int, participant_pk: int
 ) -> HttpResponse:
-    case = _case(request, pk)
+    case = get_case_or_404(request, pk, action=AccessLogEntry.Action.PDF)
     meeting = _meeting(case, meeting_pk)
     participant = get_object_or_404(case.participants.select_related("unit"), pk=participant_pk)
     return _file(
@@ -485,12 +542,13 @@ def kallelse_pdf_download(
 
 @login_required
 def meeting_ics_download(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    case = _case(request, pk)
+    case = get_case_or_404(request, pk, action=AccessLogEntry.Action.ICS)
     meeting = _meeting(case, meeting_pk)
     method = Method.CANCEL if meeting.status == Meeting.Status.CANCELLED else Method.REQUEST
-    ics = meeting_ics(
-        meeting=meeting, recipients=meeting_recipients(meeting=meeting), method=method
+    recipients = meeting_recipients(
+        meeting=meeting, with_person=not _identity_hidden(case.individual)
     )
+    ics = meeting_ics(meeting=meeting, recipients=recipients, method=method)
     return _file(
         ics, f"text/calendar; method={method.value}", f"{case.reference}-mote-{meeting.pk}.ics"
     )

@@ -160,6 +160,7 @@ class NotificationFactory(DjangoModelFactory):
 
 # --- sip ------------------------------------------------------------------------------------------
 
+from sip.access.services import case_access_sync  # noqa: E402
 from sip.models import Case, Guardian, Individual, Meeting, Participant  # noqa: E402
 
 
@@ -195,6 +196,7 @@ class GuardianFactory(DjangoModelFactory):
 class CaseFactory(DjangoModelFactory):
     class Meta:
         model = Case
+        skip_postgeneration_save = True
 
     individual = factory.SubFactory(IndividualFactory)
     agreement = factory.SubFactory(AgreementFactory)
@@ -203,14 +205,27 @@ class CaseFactory(DjangoModelFactory):
     reason = "Behov av samordnade insatser från skola och BUP."
     opened_at = factory.LazyFunction(timezone.now)
 
+    @factory.post_generation
+    def access(case, create, extracted, **kwargs):
+        # As case_open does: the convening unit's group gets the case (docs/access-control.md).
+        if create:
+            case_access_sync(case=case)
+
 
 class ParticipantFactory(DjangoModelFactory):
     class Meta:
         model = Participant
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory)
     unit = factory.SubFactory(UnitFactory)
     person_name = factory.Faker("name", locale="sv_SE")
+
+    @factory.post_generation
+    def access(participant, create, extracted, **kwargs):
+        # As participant_add does: the participating unit's group gets the case.
+        if create:
+            case_access_sync(case=participant.case)
 
 
 class MeetingFactory(DjangoModelFactory):
@@ -312,3 +327,21 @@ class ClosedDayFactory(DjangoModelFactory):
     agreement = factory.SubFactory(AgreementFactory)
     date = dt.date(2026, 6, 17)
     reason = "Planeringsdag"
+
+
+# --- sip.access -----------------------------------------------------------------------------------
+
+from sip.access.models import AccessLogEntry  # noqa: E402
+
+
+class AccessLogEntryFactory(DjangoModelFactory):
+    """A logged read; tests of the log review make many of these directly."""
+
+    class Meta:
+        model = AccessLogEntry
+
+    user = factory.SubFactory(UserFactory)
+    unit = factory.SubFactory(UnitFactory)
+    individual = factory.SubFactory(IndividualFactory)
+    action = AccessLogEntry.Action.VIEW
+    protected = factory.LazyAttribute(lambda e: e.individual.is_protected)

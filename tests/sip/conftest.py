@@ -43,9 +43,13 @@ def municipality(db):
 
 
 @pytest.fixture
-def child(municipality):
+def child(municipality, unit):
+    # Registered by the coordinator's unit, so its members may open the person's page.
     individual = factories.IndividualFactory(
-        home_municipality=municipality, first_name="Astrid", last_name="Lindqvist"
+        home_municipality=municipality,
+        first_name="Astrid",
+        last_name="Lindqvist",
+        registered_by_unit=unit,
     )
     factories.GuardianFactory(individual=individual, name="Maria Lindqvist")
     factories.GuardianFactory(individual=individual, name="Jonas Lindqvist")
