@@ -170,3 +170,62 @@ def escalation_moment(
     return close_of_day(
         add_working_days(local_date(after), working_days, extra_closed=extra_closed)
     )
+
+
+# --- set-based working days (for reports that measure many intervals in one SQL query) ------------
+
+# A Monday far enough back that every date we store is after it, so integer division in SQL never
+# meets a negative day count.
+_SQL_EPOCH = "DATE '1900-01-01'"
+
+
+def closed_weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The national closed days in [first, last] that fall on Monday–Friday, earliest first.
+
+    Weekends are counted by arithmetic in working_days_sql, so only closures on weekdays need to be
+    listed; the result is bound as one date[] parameter.
+    """
+    return sorted(
+        day
+        for year in range(first.year, last.year + 1)
+        for day in national_closed_days(year)
+        if first <= day <= last and day.weekday() < 5
+    )
+
+
+def _weekdays_upto(day: str) -> str:
+    """Weekdays in [_SQL_EPOCH, day]: five per whole week plus the part week, at most five.
+
+    mod() rather than %: the SQL goes through parameter binding, where % starts a placeholder.
+    """
+    return f"(5 * (({day} - {_SQL_EPOCH}) / 7) + LEAST(mod({day} - {_SQL_EPOCH}, 7) + 1, 5))"
+
+
+def _working_days_ordered(low: str, high: str, closed: str, agreement: str | None) -> str:
+    """Working days in (low, high] for low <= high."""
+    sql = (
+        f"({_weekdays_upto(high)} - {_weekdays_upto(low)}"
+        f" - (SELECT count(*) FROM unnest({closed}) AS closed_day(day)"
+        f" WHERE closed_day.day > {low} AND closed_day.day <= {high})"
+    )
+    if agreement is not None:
+        table = ClosedDay._meta.db_table
+        sql += (
+            f" - (SELECT count(*) FROM {table} extra WHERE extra.agreement_id = {agreement}"
+            f" AND extra.date > {low} AND extra.date <= {high}"
+            f" AND extract(isodow FROM extra.date) < 6 AND NOT (extra.date = ANY({closed})))"
+        )
+    return sql + ")"
+
+
+def working_days_sql(start: str, end: str, *, closed: str, agreement: str | None = None) -> str:
+    """SQL for working_days_between(start, end) over two SQL date expressions.
+
+    `closed` is an SQL date[] expression (normally a bound parameter) holding closed_weekdays() for
+    a range that covers both dates; `agreement` an SQL expression for the agreement id whose extra
+    closed days also count. NULL when either date is NULL. Pass plain column references: each date
+    appears several times in the result.
+    """
+    forward = _working_days_ordered(start, end, closed, agreement)
+    backward = _working_days_ordered(end, start, closed, agreement)
+    return f"(CASE WHEN {end} >= {start} THEN {forward} ELSE -{backward} END)"
