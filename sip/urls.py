@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sip import views
 
@@ -55,3 +55,5 @@ urlpatterns = [
     path("arenden/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("arenden/<int:pk>/plan.pdf", views.plan_pdf_download, name="plan_pdf"),
 ]
+
+urlpatterns += [path("statistik/", include("sip.statistics.urls"))]

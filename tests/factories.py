@@ -220,3 +220,17 @@ class MeetingFactory(DjangoModelFactory):
     kind = Meeting.Kind.SIP
     starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
     place = "Familjecentralen, rum 2"
+
+
+# --- sip statistics -------------------------------------------------------------------------------
+
+from sip.models import Consent  # noqa: E402
+
+
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    case = factory.SubFactory(CaseFactory)
+    given_at = factory.LazyFunction(timezone.now)
+    given_by_individual = True

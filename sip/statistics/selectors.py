@@ -1,0 +1,736 @@
+"""Follow-up statistics (issue 9): who may see which scope, and the few set-based queries.
+
+Every number is an aggregate computed in PostgreSQL (GROUP BY with conditional aggregates,
+GROUPING SETS, percentile_cont); nothing here returns a row about a person. Views and exports never
+see these raw tables: statistics_report() hands them through suppression.publish(), which hides
+small counts. Definitions of every indicator: docs/statistics.md.
+
+The SQL uses fixed aliases so the group and split expressions fit every query:
+a = agreement, u = unit (convening; for cost splits the responsible unit), i = the individual,
+m = the individual's home municipality.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Huvudman, Membership, Municipality, SteeringGroup, Unit, User
+from agreements.models import Agreement, DeadlineRule
+from deadlines import calendar
+from deadlines.models import Deadline
+from sip.models import Case, Consent, Individual, Meeting
+from sip.statistics import suppression
+from sip.statistics.tables import (
+    Column,
+    CountTable,
+    DurationTable,
+    Group,
+    PublishedReport,
+    RawReport,
+    ShareTable,
+    Stat,
+    Table,
+    UnitTable,
+)
+
+# The one deadline kind the cost-split indicator reads. Whatever opens the clock after an acute
+# placement (sip/placements) opens it with this kind; the report needs nothing else from it.
+COST_SPLIT_KIND = DeadlineRule.Kind.COST_SPLIT_ACUTE
+
+# Deadline subjects whose person a report can find: model label -> foreign-key path to Individual.
+# A cost-split clock that hangs on another model (e.g. a placement) is added here.
+SUBJECT_PERSON_PATHS: dict[str, str] = {"sip.case": "individual"}
+
+# Age on the day the case was opened (for cost splits: the day the clock started), in whole years.
+AGE_BANDS: tuple[tuple[int, int | None], ...] = (
+    (0, 5),
+    (6, 12),
+    (13, 17),
+    (18, 20),
+    (21, 29),
+    (30, 49),
+    (50, 64),
+    (65, None),
+)
+UNKNOWN_AGE = "okand"
+
+
+class Dimension(models.TextChoices):
+    AGREEMENT = "overenskommelse", _("Överenskommelse")
+    MUNICIPALITY = "kommun", _("Kommun (den enskildes hemkommun)")
+    COUNTY_PART = "lansdel", _("Länsdel")
+    HUVUDMAN = "huvudman", _("Huvudman (kallande)")
+    UNIT = "verksamhet", _("Verksamhet (kallande)")
+
+
+class Split(models.TextChoices):
+    GENDER = "kon", _("Kön")
+    AGE = "alder", _("Åldersgrupp")
+
+
+# --- what a report is about -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days from `first` to `last`, both included."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time.min, tzinfo=calendar.STOCKHOLM)
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.combine(
+            self.last + dt.timedelta(days=1), dt.time.min, tzinfo=calendar.STOCKHOLM
+        )
+
+    @property
+    def label(self) -> str:
+        year = self.first.year
+        if self.first == dt.date(year, 1, 1) and self.last == dt.date(year, 12, 31):
+            return str(year)
+        return f"{self.first.isoformat()} – {self.last.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one role lets a user see: all of it (admins), units, municipalities or counties."""
+
+    key: str
+    label: str
+    national: bool = False
+    unit_ids: tuple[int, ...] = ()
+    municipality_ids: tuple[int, ...] = ()
+    counties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    scope: Scope
+    period: Period
+    dimension: str = Dimension.MUNICIPALITY
+    split: str = Split.GENDER
+
+
+def statistics_scopes_for_user(*, user: User) -> list[Scope]:
+    """Every scope the user may report on; empty means no access to statistics.
+
+    Admins see the whole country; a manager the SIPs convened by the units they manage; a
+    steering-group member the group's units, the people living in its municipalities and, for a
+    regional group, its whole county.
+    """
+    if not user.is_authenticated:
+        return []
+    scopes = []
+    if user.is_directory_admin:
+        scopes.append(Scope(key="land", label=gettext("Hela landet"), national=True))
+    managed = tuple(
+        Membership.objects.filter(
+            user=user, role=Membership.Role.MANAGER, is_active=True, unit__is_active=True
+        )
+        .order_by("unit_id")
+        .values_list("unit_id", flat=True)
+    )
+    if managed:
+        scopes.append(
+            Scope(key="chef", label=gettext("Verksamheter där jag är chef"), unit_ids=managed)
+        )
+    groups = (
+        SteeringGroup.objects.filter(members=user, is_active=True)
+        .prefetch_related("units", "municipalities")
+        .order_by("name", "pk")
+    )
+    for group in groups:
+        scopes.append(
+            Scope(
+                key=f"grupp-{group.pk}",
+                label=group.name,
+                unit_ids=tuple(sorted(unit.pk for unit in group.units.all())),
+                municipality_ids=tuple(sorted(m.pk for m in group.municipalities.all())),
+                counties=(group.county,) if group.level == SteeringGroup.Level.REGIONAL else (),
+            )
+        )
+    return scopes
+
+
+# --- SQL building blocks -----------------------------------------------------------------------
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _local_date(column: str) -> str:
+    return f"({column} AT TIME ZONE '{calendar.STOCKHOLM.key}')::date"
+
+
+def _case_joins(case_id: str) -> str:
+    return f"""
+        JOIN {_table(Case)} c ON c.id = {case_id}
+        JOIN {_table(Individual)} i ON i.id = c.individual_id
+        JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id
+        JOIN {_table(Unit)} u ON u.id = c.convening_unit_id
+        JOIN {_table(Agreement)} a ON a.id = c.agreement_id"""
+
+
+_GROUP_SQL = {
+    Dimension.AGREEMENT: "a.id::text",
+    Dimension.MUNICIPALITY: "m.id::text",
+    Dimension.COUNTY_PART: "NULLIF(m.county_part, '')",
+    Dimension.HUVUDMAN: "u.huvudman_id::text",
+    Dimension.UNIT: "u.id::text",
+}
+
+_SCOPE_SQL = """(%(national)s
+    OR u.id = ANY(%(scope_units)s::bigint[])
+    OR m.id = ANY(%(scope_municipalities)s::bigint[])
+    OR a.county = ANY(%(scope_counties)s::text[]))"""
+
+
+def _age_band_key(low: int, high: int | None) -> str:
+    return f"{low}-{high}" if high is not None else f"{low}-"
+
+
+def _split_sql(split: str, *, reference_day: str) -> str:
+    if split == Split.GENDER:
+        return "a.target_group || ':' || i.gender"
+    years = f"date_part('year', age({reference_day}, i.birth_date))"
+    bands = " ".join(
+        f"WHEN {years} <= {high} THEN '{_age_band_key(low, high)}'"
+        for low, high in AGE_BANDS
+        if high is not None
+    )
+    low, high = AGE_BANDS[-1]
+    return (
+        f"(CASE WHEN i.birth_date IS NULL THEN '{UNKNOWN_AGE}' {bands}"
+        f" ELSE '{_age_band_key(low, high)}' END)"
+    )
+
+
+def _params(query: ReportQuery) -> dict:
+    scope = query.scope
+    return {
+        "start": query.period.starts_at,
+        "end": query.period.ends_at,
+        "first": query.period.first,
+        "last": query.period.last,
+        "national": scope.national,
+        "scope_units": list(scope.unit_ids),
+        "scope_municipalities": list(scope.municipality_ids),
+        "scope_counties": list(scope.counties),
+        "refused": Case.Status.CONSENT_REFUSED,
+        "closed": Case.Status.CLOSED,
+        "sip": Meeting.Kind.SIP,
+        "follow_up": Meeting.Kind.FOLLOW_UP,
+        "held": Meeting.Status.HELD,
+        "met": Deadline.Status.MET,
+        "breached": Deadline.Status.BREACHED,
+        "open": Deadline.Status.OPEN,
+    }
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# Whether a deadline has been decided: met (on time or late), or past due without being met.
+# Waived and cancelled clocks, and open ones not yet due, say nothing about keeping deadlines.
+_DECIDED_SQL = "d.status IN (%(met)s, %(breached)s) OR (d.status = %(open)s AND d.due_at < %(now)s)"
+_ON_TIME_SQL = "d.status = %(met)s AND d.met_at <= d.due_at"
+
+
+# --- the indicators ----------------------------------------------------------------------------
+
+_EVENT_TITLES = {
+    "started": (
+        _("Påbörjade SIP-ärenden"),
+        _("Ärenden som öppnades under perioden."),
+    ),
+    "consented": (
+        _("Ärenden med samtycke"),
+        _("Ärenden vars första samtycke lämnades under perioden."),
+    ),
+    "declined": (
+        _("Samtycke nekat"),
+        _("Ärenden som avslutades med ”samtycke nekat” under perioden och inte har återöppnats."),
+    ),
+    "sip_held": (
+        _("Hållna SIP-möten"),
+        _("SIP-möten registrerade som hållna med starttid under perioden."),
+    ),
+    "closed": (
+        _("Avslutade ärenden"),
+        _("Ärenden som avslutades under perioden och inte har återöppnats."),
+    ),
+    "follow_ups_held": (
+        _("Hållna uppföljningar"),
+        _("Uppföljningsmöten registrerade som hållna med starttid under perioden."),
+    ),
+}
+
+
+def event_count_tables(query: ReportQuery) -> list[Table]:
+    """Cases started, with consent, declined and closed; SIP meetings and follow-ups held.
+
+    One query: each kind of event is a stream of case ids (UNION ALL), grouped once.
+    """
+    sql = f"""
+        WITH ev(case_id, indicator) AS (
+            SELECT id, 'started' FROM {_table(Case)}
+            WHERE opened_at >= %(start)s AND opened_at < %(end)s
+            UNION ALL
+            SELECT id, CASE WHEN status = %(refused)s THEN 'declined' ELSE 'closed' END
+            FROM {_table(Case)}
+            WHERE status IN (%(refused)s, %(closed)s)
+              AND ended_at >= %(start)s AND ended_at < %(end)s
+            UNION ALL
+            SELECT s.case_id, 'consented' FROM {_table(Consent)} s
+            WHERE s.given_at >= %(start)s AND s.given_at < %(end)s
+              AND NOT EXISTS (
+                  SELECT 1 FROM {_table(Consent)} e
+                  WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
+            UNION ALL
+            SELECT case_id, CASE WHEN kind = %(sip)s THEN 'sip_held' ELSE 'follow_ups_held' END
+            FROM {_table(Meeting)}
+            WHERE status = %(held)s AND kind IN (%(sip)s, %(follow_up)s)
+              AND starts_at >= %(start)s AND starts_at < %(end)s
+        )
+        SELECT ev.indicator, {_GROUP_SQL[query.dimension]},
+               {_split_sql(query.split, reference_day=_local_date("c.opened_at"))}, count(*)
+        FROM ev {_case_joins("ev.case_id")}
+        WHERE {_SCOPE_SQL}
+        GROUP BY 1, 2, 3"""  # noqa: S608 - only code-defined fragments are interpolated
+    cells: dict[str, dict] = {key: {} for key in _EVENT_TITLES}
+    for indicator, group, column, count in _fetch(sql, _params(query)):
+        cells[indicator][(group, column)] = count
+    return [
+        CountTable(key=key, title=title, definition=definition, cells=cells[key])
+        for key, (title, definition) in _EVENT_TITLES.items()
+    ]
+
+
+def deadline_share_tables(query: ReportQuery) -> list[Table]:
+    """Share of kallelser sent, and of SIP meetings held, within their deadline."""
+    sql = f"""
+        SELECT CASE WHEN d.kind = %(kallelse)s THEN 'kallelse' ELSE 'meeting' END,
+               {_GROUP_SQL[query.dimension]},
+               {_split_sql(query.split, reference_day=_local_date("c.opened_at"))},
+               count(*) FILTER (WHERE {_ON_TIME_SQL}),
+               count(*) FILTER (WHERE {_DECIDED_SQL})
+        FROM {_table(Deadline)} d {_case_joins("d.object_id")}
+        WHERE d.content_type_id = %(case_type)s
+          AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
+          AND d.started_at >= %(start)s AND d.started_at < %(end)s
+          AND {_SCOPE_SQL}
+        GROUP BY 1, 2, 3"""  # noqa: S608 - only code-defined fragments are interpolated
+    params = _params(query) | {
+        "now": timezone.now(),
+        "case_type": ContentType.objects.get_for_model(Case).pk,
+        "kallelse": DeadlineRule.Kind.KALLELSE,
+        "meeting": DeadlineRule.Kind.MEETING,
+        "meeting_acute": DeadlineRule.Kind.MEETING_ACUTE,
+    }
+    cells: dict[str, dict] = {"kallelse": {}, "meeting": {}}
+    for indicator, group, column, on_time, decided in _fetch(sql, params):
+        cells[indicator][(group, column)] = (on_time, decided)
+    return [
+        ShareTable(
+            key="kallelse_on_time",
+            title=_("Kallelser skickade inom fristen"),
+            definition=_(
+                "Andel av kallelsefristerna som startade under perioden och är avgjorda (uppfyllda "
+                "eller passerade) där kallelsen skickades senast på förfallodagen. Efterskänkta "
+                "och makulerade frister räknas inte."
+            ),
+            cells=cells["kallelse"],
+        ),
+        ShareTable(
+            key="meeting_on_time",
+            title=_("SIP-möten hållna inom fristen"),
+            definition=_(
+                "Andel av mötesfristerna (även akuta) som startade under perioden och är avgjorda "
+                "där SIP-mötet hölls senast på förfallodagen."
+            ),
+            cells=cells["meeting"],
+        ),
+    ]
+
+
+def _person_id_sql(label: str, path: str) -> str:
+    """A subquery for the id of the person a deadline subject concerns, by a foreign-key path."""
+    model = apps.get_model(label)
+    alias = "subject0"
+    source = f"{_table(model)} {alias}"
+    where = f"{alias}.{model._meta.pk.column} = d.object_id"
+    parts = path.split("__")
+    for depth, part in enumerate(parts, start=1):
+        relation = model._meta.get_field(part)
+        target = relation.related_model
+        if depth == len(parts):
+            if target is not Individual:
+                raise ImproperlyConfigured(f"{label}: {path} does not lead to Individual")
+            return f"(SELECT {alias}.{relation.column} FROM {source} WHERE {where})"  # noqa: S608
+        next_alias = f"subject{depth}"
+        source += (
+            f" JOIN {_table(target)} {next_alias}"
+            f" ON {next_alias}.{target._meta.pk.column} = {alias}.{relation.column}"
+        )
+        alias, model = next_alias, target
+    raise ImproperlyConfigured(f"{label}: empty path to Individual")
+
+
+def cost_split_tables(query: ReportQuery) -> list[Table]:
+    """Cost splits after an acute placement settled within their deadline, from the clocks alone.
+
+    The agreement comes from the deadline's rule, the unit from its responsible unit, and the
+    person (gender, age, home municipality) through SUBJECT_PERSON_PATHS.
+    """
+    subjects = list(SUBJECT_PERSON_PATHS.items())
+    person = " ".join(
+        f"WHEN %(subject_type_{n})s THEN {_person_id_sql(label, path)}"
+        for n, (label, path) in enumerate(subjects)
+    )
+    sql = f"""
+        SELECT {_GROUP_SQL[query.dimension]},
+               {_split_sql(query.split, reference_day=_local_date("d.started_at"))},
+               count(*) FILTER (WHERE {_ON_TIME_SQL}),
+               count(*) FILTER (WHERE {_DECIDED_SQL})
+        FROM {_table(Deadline)} d
+        JOIN {_table(DeadlineRule)} r ON r.id = d.rule_id
+        JOIN {_table(Agreement)} a ON a.id = r.agreement_id
+        LEFT JOIN {_table(Unit)} u ON u.id = d.responsible_unit_id
+        LEFT JOIN {_table(Individual)} i ON i.id = (CASE d.content_type_id {person} END)
+        LEFT JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id
+        WHERE d.kind = %(cost_split)s
+          AND d.started_at >= %(start)s AND d.started_at < %(end)s
+          AND {_SCOPE_SQL}
+        GROUP BY 1, 2"""  # noqa: S608 - only code-defined fragments are interpolated
+    params = _params(query) | {"now": timezone.now(), "cost_split": COST_SPLIT_KIND}
+    for n, (label, _path) in enumerate(subjects):
+        params[f"subject_type_{n}"] = ContentType.objects.get_for_model(apps.get_model(label)).pk
+    cells = {
+        (group, column): (on_time, decided)
+        for group, column, on_time, decided in _fetch(sql, params)
+    }
+    return [
+        ShareTable(
+            key="cost_split_on_time",
+            title=_("Kostnadsfördelning efter akut placering klar inom fristen"),
+            definition=_(
+                "Andel av fristerna för kostnadsfördelning efter akut placering som startade under "
+                "perioden och är avgjorda där fördelningen blev klar senast på förfallodagen. "
+                "Verksamhet = fristens ansvariga verksamhet."
+            ),
+            cells=cells,
+        )
+    ]
+
+
+def _stat(n: int, median: float | None, p90: float | None) -> Stat:
+    return Stat(n=n, median=median, p90=p90)
+
+
+def duration_tables(query: ReportQuery) -> list[Table]:
+    """Median and 90th percentile of working days from consent to kallelse and to meeting.
+
+    Per case whose first consent falls in the period; GROUPING SETS gives every margin in the same
+    query because medians do not add up.
+    """
+    today = timezone.localdate()
+    to_kallelse, to_meeting = (
+        calendar.working_days_sql(
+            "ev.consent_day", end, closed="%(closed_days)s::date[]", agreement="c.agreement_id"
+        )
+        for end in ("ev.kallelse_day", "ev.meeting_day")
+    )
+    sql = f"""
+        WITH first_consent AS (
+            SELECT s.case_id, s.given_at FROM {_table(Consent)} s
+            WHERE s.given_at >= %(start)s AND s.given_at < %(end)s
+              AND NOT EXISTS (
+                  SELECT 1 FROM {_table(Consent)} e
+                  WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
+        ), days AS (
+            SELECT fc.case_id, {_local_date("fc.given_at")} AS consent_day,
+                   (SELECT {_local_date("min(mt.kallelse_sent_at)")} FROM {_table(Meeting)} mt
+                    WHERE mt.case_id = fc.case_id AND mt.kind = %(sip)s) AS kallelse_day,
+                   (SELECT {_local_date("min(mt.starts_at)")} FROM {_table(Meeting)} mt
+                    WHERE mt.case_id = fc.case_id AND mt.kind = %(sip)s
+                      AND mt.status = %(held)s) AS meeting_day
+            FROM first_consent fc
+        ), measured AS (
+            SELECT {_GROUP_SQL[query.dimension]} AS g,
+                   {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s,
+                   {to_kallelse} AS to_kallelse,
+                   {to_meeting} AS to_meeting
+            FROM days ev {_case_joins("ev.case_id")}
+            WHERE {_SCOPE_SQL}
+        )
+        SELECT g, s, GROUPING(g), GROUPING(s),
+               count(to_kallelse),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY to_kallelse),
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY to_kallelse),
+               count(to_meeting),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY to_meeting),
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY to_meeting)
+        FROM measured
+        GROUP BY GROUPING SETS ((g, s), (g), (s), ())"""  # noqa: S608 - code-defined fragments
+    # Consent is on or after the period's first day and every kallelse or meeting lies before now.
+    params = _params(query) | {
+        "closed_days": calendar.closed_weekdays(
+            query.period.first, max(query.period.last, today) + dt.timedelta(days=366)
+        )
+    }
+    tables = {
+        "kallelse": DurationTable(
+            key="days_to_kallelse",
+            title=_("Arbetsdagar från samtycke till kallelse"),
+            definition=_(
+                "Median och 90:e percentil av arbetsdagar från första samtycket till första "
+                "kallelsen till SIP-möte, för ärenden vars första samtycke lämnades under "
+                "perioden och där kallelse har skickats."
+            ),
+            cells={},
+            by_group={},
+            by_column={},
+            total=_stat(0, None, None),
+        ),
+        "meeting": DurationTable(
+            key="days_to_meeting",
+            title=_("Arbetsdagar från samtycke till SIP-möte"),
+            definition=_(
+                "Median och 90:e percentil av arbetsdagar från första samtycket till första "
+                "hållna SIP-mötet, för ärenden vars första samtycke lämnades under perioden och "
+                "där mötet har hållits."
+            ),
+            cells={},
+            by_group={},
+            by_column={},
+            total=_stat(0, None, None),
+        ),
+    }
+    for row in _fetch(sql, params):
+        group, column, all_groups, all_columns = row[:4]
+        for table, (n, median, p90) in zip(tables.values(), (row[4:7], row[7:10]), strict=True):
+            stat = _stat(n, median, p90)
+            if all_groups and all_columns:
+                table.total = stat
+            elif all_columns:
+                table.by_group[group] = stat
+            elif all_groups:
+                table.by_column[column] = stat
+            else:
+                table.cells[(group, column)] = stat
+    return list(tables.values())
+
+
+_UNIT_GROUP_SQL = {
+    Dimension.AGREEMENT: "ap.agreement_id::text",
+    Dimension.MUNICIPALITY: "su.municipality_id::text",
+    Dimension.COUNTY_PART: "NULLIF(um.county_part, '')",
+    Dimension.HUVUDMAN: "su.huvudman_id::text",
+    Dimension.UNIT: "su.id::text",
+}
+
+
+def convening_unit_tables(query: ReportQuery) -> list[Table]:
+    """Active units in scope that sent at least one kallelse to a SIP meeting in the period.
+
+    Units are grouped by where they are (their own municipality), and per agreement by the
+    agreements their huvudman is party to. Not split by gender or age: it counts units.
+    """
+    by_agreement = query.dimension == Dimension.AGREEMENT
+    parties = Agreement.parties.through
+    agreement_join = (
+        f"""JOIN {_table(parties)} ap ON ap.huvudman_id = su.huvudman_id
+            JOIN {_table(Agreement)} pa ON pa.id = ap.agreement_id
+             AND pa.valid_from <= %(last)s AND (pa.valid_to IS NULL OR pa.valid_to >= %(first)s)"""
+        if by_agreement
+        else ""
+    )
+    same_agreement = "AND cv.agreement_id = ap.agreement_id" if by_agreement else ""
+    group = _UNIT_GROUP_SQL[query.dimension]
+    sql = f"""
+        WITH convened AS (
+            SELECT DISTINCT c.convening_unit_id AS unit_id, c.agreement_id
+            FROM {_table(Meeting)} mt JOIN {_table(Case)} c ON c.id = mt.case_id
+            WHERE mt.kind = %(sip)s
+              AND mt.kallelse_sent_at >= %(start)s AND mt.kallelse_sent_at < %(end)s
+        )
+        SELECT {group}, GROUPING({group}),
+               count(DISTINCT su.id),
+               count(DISTINCT su.id) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM convened cv WHERE cv.unit_id = su.id {same_agreement}))
+        FROM {_table(Unit)} su
+        JOIN {_table(Huvudman)} sh ON sh.id = su.huvudman_id
+        LEFT JOIN {_table(Municipality)} um ON um.id = su.municipality_id
+        {agreement_join}
+        WHERE su.is_active AND (%(national)s
+            OR su.id = ANY(%(scope_units)s::bigint[])
+            OR su.municipality_id = ANY(%(scope_municipalities)s::bigint[])
+            OR sh.county = ANY(%(scope_counties)s::text[]))
+        GROUP BY GROUPING SETS (({group}), ())"""  # noqa: S608 - code-defined fragments
+    rows: dict[str | None, tuple[int, int]] = {}
+    total = (0, 0)
+    for group_key, is_total, units, convened in _fetch(sql, _params(query)):
+        if is_total:
+            total = (units, convened)
+        else:
+            rows[group_key] = (units, convened)
+    return [
+        UnitTable(
+            key="units_convening",
+            title=_("Verksamheter som kallat till minst en SIP"),
+            definition=_(
+                "Aktiva verksamheter i urvalet som skickat minst en kallelse till SIP-möte under "
+                "perioden, av alla aktiva verksamheter i urvalet (kommun och länsdel: "
+                "verksamhetens egen; överenskommelse: verksamheter hos överenskommelsens parter). "
+                "Räknar verksamheter, inte personer, och delas därför inte upp på kön eller ålder."
+            ),
+            rows=rows,
+            total=total,
+        )
+    ]
+
+
+# The report, section by section. Each function runs one query and returns finished raw tables;
+# a new indicator (e.g. deviation reports by category and by level) is one more function here.
+SECTIONS: tuple[Callable[[ReportQuery], list[Table]], ...] = (
+    event_count_tables,
+    deadline_share_tables,
+    cost_split_tables,
+    duration_tables,
+    convening_unit_tables,
+)
+
+
+# --- rows and columns --------------------------------------------------------------------------
+
+_GENDER_LABELS = {
+    f"{Agreement.TargetGroup.CHILDREN}:{Individual.Gender.FEMALE}": _("flicka"),
+    f"{Agreement.TargetGroup.CHILDREN}:{Individual.Gender.MALE}": _("pojke"),
+    f"{Agreement.TargetGroup.CHILDREN}:{Individual.Gender.OTHER}": _("annan (barn och unga)"),
+    f"{Agreement.TargetGroup.ADULTS}:{Individual.Gender.FEMALE}": _("kvinna"),
+    f"{Agreement.TargetGroup.ADULTS}:{Individual.Gender.MALE}": _("man"),
+    f"{Agreement.TargetGroup.ADULTS}:{Individual.Gender.OTHER}": _("annan (vuxna)"),
+}
+
+
+def _age_label(low: int, high: int | None) -> str:
+    if high is None:
+        return gettext("%(low)d år och äldre") % {"low": low}
+    return gettext("%(low)d–%(high)d år") % {"low": low, "high": high}
+
+
+def _split_columns(split: str, seen: set[str]) -> list[Column]:
+    """The split's categories in a fixed order. For gender, only the target groups (children,
+    adults) that occur in the report; an unknown age only where a birth date is missing."""
+    if split == Split.GENDER:
+        # With no data at all, both target groups show so the empty table still explains itself.
+        groups = {key.split(":", 1)[0] for key in seen} or set(Agreement.TargetGroup.values)
+        return [
+            Column(key, str(label))
+            for key, label in _GENDER_LABELS.items()
+            if key.split(":", 1)[0] in groups
+        ]
+    columns = [Column(_age_band_key(low, high), _age_label(low, high)) for low, high in AGE_BANDS]
+    if UNKNOWN_AGE in seen:
+        columns.append(Column(UNKNOWN_AGE, gettext("okänd ålder")))
+    return columns
+
+
+def _keys(table: Table) -> tuple[set, set]:
+    if isinstance(table, UnitTable):
+        return set(table.rows), set()
+    if isinstance(table, DurationTable):
+        return set(table.by_group), set(table.by_column)
+    groups = {group for group, _column in table.cells}
+    columns = {column for _group, column in table.cells}
+    if isinstance(table, CountTable) and table.columns is not None:
+        columns = set()
+    return groups, columns
+
+
+def _groups(dimension: str, keys: set[str | None]) -> list[Group]:
+    """Names for the row keys, in one query, sorted by name; unknown keys last."""
+    ids = [int(key) for key in keys if key is not None and dimension != Dimension.COUNTY_PART]
+    groups: list[Group] = []
+    if dimension == Dimension.COUNTY_PART:
+        groups = [Group(key, key) for key in keys if key is not None]
+    elif dimension == Dimension.AGREEMENT:
+        groups = [
+            Group(str(pk), f"{name} (v{version})")
+            for pk, name, version in Agreement.objects.filter(pk__in=ids).values_list(
+                "pk", "name", "version"
+            )
+        ]
+    elif dimension == Dimension.MUNICIPALITY:
+        groups = [
+            Group(str(pk), name, county_part or None)
+            for pk, name, county_part in Municipality.objects.filter(pk__in=ids).values_list(
+                "pk", "name", "county_part"
+            )
+        ]
+    elif dimension == Dimension.HUVUDMAN:
+        groups = [
+            Group(str(pk), name)
+            for pk, name in Huvudman.objects.filter(pk__in=ids).values_list("pk", "name")
+        ]
+    elif dimension == Dimension.UNIT:
+        groups = [
+            Group(str(pk), name, str(huvudman_id))
+            for pk, name, huvudman_id in Unit.objects.filter(pk__in=ids).values_list(
+                "pk", "name", "huvudman_id"
+            )
+        ]
+    groups.sort(key=lambda group: (group.label.casefold(), group.key))
+    if None in keys:
+        unknown = (
+            gettext("(ingen länsdel)") if dimension == Dimension.COUNTY_PART else gettext("(okänd)")
+        )
+        groups.append(Group(None, unknown))
+    return groups
+
+
+def report_build(query: ReportQuery) -> RawReport:
+    """Run every section, then name the rows and columns. A fixed number of queries."""
+    tables = [table for section in SECTIONS for table in section(query)]
+    group_keys: set = set()
+    column_keys: set = set()
+    for table in tables:
+        groups, columns = _keys(table)
+        group_keys |= groups
+        column_keys |= columns
+    return RawReport(
+        period_label=query.period.label,
+        groups=_groups(query.dimension, group_keys),
+        columns=_split_columns(query.split, column_keys),
+        tables=tables,
+        generated_at=timezone.now(),
+    )
+
+
+def statistics_report(*, user: User, query: ReportQuery) -> PublishedReport | None:
+    """The published report, or None when the query's scope is not one the user may see."""
+    if query.scope not in statistics_scopes_for_user(user=user):
+        return None
+    return suppression.publish(
+        report_build(query),
+        scope_label=query.scope.label,
+        dimension_label=str(Dimension(query.dimension).label),
+        split_label=str(Split(query.split).label),
+    )
