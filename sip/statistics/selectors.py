@@ -330,11 +330,12 @@ def deadline_share_tables(query: ReportQuery) -> list[Table]:
                {_GROUP_SQL[query.dimension]},
                {_split_sql(query.split, reference_day=_local_date("c.opened_at"))},
                count(*) FILTER (WHERE {_ON_TIME_SQL}),
-               count(*) FILTER (WHERE {_DECIDED_SQL})
+               count(*)
         FROM {_table(Deadline)} d {_case_joins("d.object_id")}
         WHERE d.content_type_id = %(case_type)s
           AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
           AND d.started_at >= %(start)s AND d.started_at < %(end)s
+          AND ({_DECIDED_SQL})
           AND {_SCOPE_SQL}
         GROUP BY 1, 2, 3"""  # noqa: S608 - only code-defined fragments are interpolated
     params = _params(query) | {
@@ -408,7 +409,7 @@ def cost_split_tables(query: ReportQuery) -> list[Table]:
         SELECT {_GROUP_SQL[query.dimension]},
                {_split_sql(query.split, reference_day=_local_date("d.started_at"))},
                count(*) FILTER (WHERE {_ON_TIME_SQL}),
-               count(*) FILTER (WHERE {_DECIDED_SQL})
+               count(*)
         FROM {_table(Deadline)} d
         JOIN {_table(DeadlineRule)} r ON r.id = d.rule_id
         JOIN {_table(Agreement)} a ON a.id = r.agreement_id
@@ -417,6 +418,7 @@ def cost_split_tables(query: ReportQuery) -> list[Table]:
         LEFT JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id
         WHERE d.kind = %(cost_split)s
           AND d.started_at >= %(start)s AND d.started_at < %(end)s
+          AND ({_DECIDED_SQL})
           AND {_SCOPE_SQL}
         GROUP BY 1, 2"""  # noqa: S608 - only code-defined fragments are interpolated
     params = _params(query) | {"now": timezone.now(), "cost_split": COST_SPLIT_KIND}
