@@ -726,9 +726,15 @@ def report_build(query: ReportQuery) -> RawReport:
     )
 
 
-def statistics_report(*, user: User, query: ReportQuery) -> PublishedReport | None:
-    """The published report, or None when the query's scope is not one the user may see."""
-    if query.scope not in statistics_scopes_for_user(user=user):
+def statistics_report(
+    *, user: User, query: ReportQuery, scopes: list[Scope] | None = None
+) -> PublishedReport | None:
+    """The published report, or None when the query's scope is not one the user may see.
+
+    `scopes` is the user's statistics_scopes_for_user() when the caller already has it.
+    """
+    allowed = statistics_scopes_for_user(user=user) if scopes is None else scopes
+    if query.scope not in allowed:
         return None
     return suppression.publish(
         report_build(query),

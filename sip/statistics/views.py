@@ -33,7 +33,7 @@ def _report(request: HttpRequest) -> tuple[ReportForm, PublishedReport | None]:
     form = ReportForm(request.GET, scopes=scopes)
     if not form.is_valid():
         return form, None
-    report = statistics_report(user=request.user, query=form.report_query())
+    report = statistics_report(user=request.user, query=form.report_query(), scopes=scopes)
     if report is None:
         raise PermissionDenied
     return form, report
