@@ -174,16 +174,11 @@ def escalation_moment(
 
 # --- set-based working days (for reports that measure many intervals in one SQL query) ------------
 
-# A Monday far enough back that every date we store is after it, so integer division in SQL never
-# meets a negative day count.
-_SQL_EPOCH = "DATE '1900-01-01'"
-
 
 def closed_weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
     """The national closed days in [first, last] that fall on Monday–Friday, earliest first.
 
-    Weekends are counted by arithmetic in working_days_sql, so only closures on weekdays need to be
-    listed; the result is bound as one date[] parameter.
+    Bound as one date[] parameter of working_day_numbers_sql().
     """
     return sorted(
         day
@@ -193,39 +188,26 @@ def closed_weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
     )
 
 
-def _weekdays_upto(day: str) -> str:
-    """Weekdays in [_SQL_EPOCH, day]: five per whole week plus the part week, at most five.
+def working_day_numbers_sql(*, agreements: str, first: str, last: str, closed: str) -> str:
+    """SQL for a table (agreement_id, day, number): each day from `first` to `last` numbered by
+    the working days up to and including it, under each agreement's calendar.
 
-    mod() rather than %: the SQL goes through parameter binding, where % starts a placeholder.
+    Joined in twice, `end.number - start.number` equals working_days_between(start, end) with the
+    agreement's extra closed days, for any two days in the range (negative when end < start), so
+    a report measures many intervals without a subquery per row. `agreements` is an SQL query
+    for the agreement ids, `first` and `last` SQL dates, `closed` an SQL date[] holding
+    closed_weekdays(first, last).
     """
-    return f"(5 * (({day} - {_SQL_EPOCH}) / 7) + LEAST(mod({day} - {_SQL_EPOCH}, 7) + 1, 5))"
-
-
-def _working_days_ordered(low: str, high: str, closed: str, agreement: str | None) -> str:
-    """Working days in (low, high] for low <= high."""
-    sql = (
-        f"({_weekdays_upto(high)} - {_weekdays_upto(low)}"
-        f" - (SELECT count(*) FROM unnest({closed}) AS closed_day(day)"
-        f" WHERE closed_day.day > {low} AND closed_day.day <= {high})"
-    )
-    if agreement is not None:
-        table = ClosedDay._meta.db_table
-        sql += (
-            f" - (SELECT count(*) FROM {table} extra WHERE extra.agreement_id = {agreement}"
-            f" AND extra.date > {low} AND extra.date <= {high}"
-            f" AND extract(isodow FROM extra.date) < 6 AND NOT (extra.date = ANY({closed})))"
-        )
-    return sql + ")"
-
-
-def working_days_sql(start: str, end: str, *, closed: str, agreement: str | None = None) -> str:
-    """SQL for working_days_between(start, end) over two SQL date expressions.
-
-    `closed` is an SQL date[] expression (normally a bound parameter) holding closed_weekdays() for
-    a range that covers both dates; `agreement` an SQL expression for the agreement id whose extra
-    closed days also count. NULL when either date is NULL. Pass plain column references: each date
-    appears several times in the result.
-    """
-    forward = _working_days_ordered(start, end, closed, agreement)
-    backward = _working_days_ordered(end, start, closed, agreement)
-    return f"(CASE WHEN {end} >= {start} THEN {forward} ELSE -{backward} END)"
+    extra = ClosedDay._meta.db_table
+    return f"""
+        SELECT ag.agreement_id, cal.day::date AS day,
+               count(*) FILTER (
+                   WHERE extract(isodow FROM cal.day) < 6
+                     AND NOT (cal.day::date = ANY({closed}))
+                     AND NOT EXISTS (
+                         SELECT 1 FROM {extra} x
+                         WHERE x.agreement_id = ag.agreement_id AND x.date = cal.day::date)
+               ) OVER (PARTITION BY ag.agreement_id ORDER BY cal.day) AS number
+        FROM ({agreements}) AS ag(agreement_id)
+        CROSS JOIN generate_series({first}::timestamp, {last}::timestamp, interval '1 day')
+            AS cal(day)"""  # noqa: S608 - only code-defined fragments are interpolated

@@ -453,11 +453,11 @@ def duration_tables(query: ReportQuery) -> list[Table]:
     query because medians do not add up.
     """
     today = timezone.localdate()
-    to_kallelse, to_meeting = (
-        calendar.working_days_sql(
-            "ev.consent_day", end, closed="%(closed_days)s::date[]", agreement="c.agreement_id"
-        )
-        for end in ("ev.kallelse_day", "ev.meeting_day")
+    numbers = calendar.working_day_numbers_sql(
+        agreements=f"SELECT id FROM {_table(Agreement)}",  # noqa: S608
+        first="%(calendar_first)s",
+        last="%(calendar_last)s",
+        closed="%(closed_days)s::date[]",
     )
     sql = f"""
         WITH first_consent AS (
@@ -466,22 +466,15 @@ def duration_tables(query: ReportQuery) -> list[Table]:
               AND NOT EXISTS (
                   SELECT 1 FROM {_table(Consent)} e
                   WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
-        ), days AS (
-            SELECT fc.case_id, {_local_date("fc.given_at")} AS consent_day,
-                   (SELECT {_local_date("min(mt.kallelse_sent_at)")} FROM {_table(Meeting)} mt
-                    WHERE mt.case_id = fc.case_id AND mt.kind = %(sip)s) AS kallelse_day,
-                   (SELECT {_local_date("min(mt.starts_at)")} FROM {_table(Meeting)} mt
-                    WHERE mt.case_id = fc.case_id AND mt.kind = %(sip)s
-                      AND mt.status = %(held)s) AS meeting_day
-            FROM first_consent fc
-        ), measured AS (
-            SELECT {_GROUP_SQL[query.dimension]} AS g,
-                   {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s,
-                   {to_kallelse} AS to_kallelse,
-                   {to_meeting} AS to_meeting
-            FROM days ev {_case_joins("ev.case_id")}
-            WHERE {_SCOPE_SQL}
-        )
+        ), firsts AS (
+            SELECT mt.case_id,
+                   {_local_date("min(mt.kallelse_sent_at)")} AS kallelse_day,
+                   {_local_date("min(mt.starts_at) FILTER (WHERE mt.status = %(held)s)")}
+                       AS meeting_day
+            FROM {_table(Meeting)} mt
+            WHERE mt.kind = %(sip)s AND mt.case_id IN (SELECT case_id FROM first_consent)
+            GROUP BY mt.case_id
+        ), numbers AS MATERIALIZED ({numbers})
         SELECT g, s, GROUPING(g), GROUPING(s),
                count(to_kallelse),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY to_kallelse),
@@ -489,13 +482,29 @@ def duration_tables(query: ReportQuery) -> list[Table]:
                count(to_meeting),
                percentile_cont(0.5) WITHIN GROUP (ORDER BY to_meeting),
                percentile_cont(0.9) WITHIN GROUP (ORDER BY to_meeting)
-        FROM measured
+        FROM (
+            SELECT {_GROUP_SQL[query.dimension]} AS g,
+                   {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s,
+                   at_kallelse.number - at_consent.number AS to_kallelse,
+                   at_meeting.number - at_consent.number AS to_meeting
+            FROM first_consent ev {_case_joins("ev.case_id")}
+            LEFT JOIN firsts f ON f.case_id = ev.case_id
+            JOIN numbers at_consent
+              ON at_consent.agreement_id = c.agreement_id
+             AND at_consent.day = {_local_date("ev.given_at")}
+            LEFT JOIN numbers at_kallelse
+              ON at_kallelse.agreement_id = c.agreement_id AND at_kallelse.day = f.kallelse_day
+            LEFT JOIN numbers at_meeting
+              ON at_meeting.agreement_id = c.agreement_id AND at_meeting.day = f.meeting_day
+            WHERE {_SCOPE_SQL}
+        ) AS measured
         GROUP BY GROUPING SETS ((g, s), (g), (s), ())"""  # noqa: S608 - code-defined fragments
     # Consent is on or after the period's first day and every kallelse or meeting lies before now.
+    calendar_last = max(query.period.last, today) + dt.timedelta(days=1)
     params = _params(query) | {
-        "closed_days": calendar.closed_weekdays(
-            query.period.first, max(query.period.last, today) + dt.timedelta(days=366)
-        )
+        "calendar_first": query.period.first,
+        "calendar_last": calendar_last,
+        "closed_days": calendar.closed_weekdays(query.period.first, calendar_last),
     }
     tables = {
         "kallelse": DurationTable(
@@ -564,23 +573,27 @@ def convening_unit_tables(query: ReportQuery) -> list[Table]:
         if by_agreement
         else ""
     )
+    # Per agreement a unit counts where it convened under that agreement; otherwise anywhere.
+    convened_keys = "unit_id, agreement_id" if by_agreement else "unit_id"
     same_agreement = "AND cv.agreement_id = ap.agreement_id" if by_agreement else ""
     group = _UNIT_GROUP_SQL[query.dimension]
     sql = f"""
         WITH convened AS (
-            SELECT DISTINCT c.convening_unit_id AS unit_id, c.agreement_id
-            FROM {_table(Meeting)} mt JOIN {_table(Case)} c ON c.id = mt.case_id
-            WHERE mt.kind = %(sip)s
-              AND mt.kallelse_sent_at >= %(start)s AND mt.kallelse_sent_at < %(end)s
+            SELECT DISTINCT {convened_keys}
+            FROM (SELECT c.convening_unit_id AS unit_id, c.agreement_id
+                  FROM {_table(Meeting)} mt JOIN {_table(Case)} c ON c.id = mt.case_id
+                  WHERE mt.kind = %(sip)s
+                    AND mt.kallelse_sent_at >= %(start)s
+                    AND mt.kallelse_sent_at < %(end)s) AS sent
         )
         SELECT {group}, GROUPING({group}),
                count(DISTINCT su.id),
-               count(DISTINCT su.id) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM convened cv WHERE cv.unit_id = su.id {same_agreement}))
+               count(DISTINCT su.id) FILTER (WHERE cv.unit_id IS NOT NULL)
         FROM {_table(Unit)} su
         JOIN {_table(Huvudman)} sh ON sh.id = su.huvudman_id
         LEFT JOIN {_table(Municipality)} um ON um.id = su.municipality_id
         {agreement_join}
+        LEFT JOIN convened cv ON cv.unit_id = su.id {same_agreement}
         WHERE su.is_active AND (%(national)s
             OR su.id = ANY(%(scope_units)s::bigint[])
             OR su.municipality_id = ANY(%(scope_municipalities)s::bigint[])

@@ -58,7 +58,7 @@ def test_it_hides_the_total_when_no_other_cell_is_left_to_hide():
 
 
 def test_it_hides_more_when_two_hidden_cells_would_sum_to_eight():
-    # 4 + 4 = 38 − 30: both would have to be 4.
+    # 4 + 4 = 38 - 30: both would have to be 4.
     states = suppress_counts(grid([[4, 4, 30], [20, 20, 20]]), rows=2, columns=3, siblings=[])
 
     assert states[(0, 2)] == HIDDEN_STATE
