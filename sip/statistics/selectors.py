@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -176,27 +176,44 @@ def _local_date(column: str) -> str:
     return f"({column} AT TIME ZONE '{calendar.STOCKHOLM.key}')::date"
 
 
-def _case_joins(case_id: str) -> str:
+def _group_sql(dimension: str, *, unit: str) -> str:
+    """The row key; `unit` is the SQL for the query's unit id (convening or responsible)."""
+    return {
+        Dimension.AGREEMENT: "a.id",
+        Dimension.MUNICIPALITY: "i.home_municipality_id",
+        Dimension.COUNTY_PART: "NULLIF(m.county_part, '')",
+        Dimension.HUVUDMAN: "u.huvudman_id",
+        Dimension.UNIT: unit,
+    }[dimension]
+
+
+def _scope_sql(*, unit: str) -> str:
+    return f"""(%(national)s
+        OR {unit} = ANY(%(scope_units)s::bigint[])
+        OR i.home_municipality_id = ANY(%(scope_municipalities)s::bigint[])
+        OR a.county = ANY(%(scope_counties)s::text[]))"""
+
+
+def _dimension_joins(dimension: str, *, unit: str) -> str:
+    """Only the tables the row key needs: every join costs a pass over the year's rows."""
+    if dimension == Dimension.HUVUDMAN:
+        return f"LEFT JOIN {_table(Unit)} u ON u.id = {unit}"
+    if dimension == Dimension.COUNTY_PART:
+        return f"LEFT JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id"
+    return ""
+
+
+def _case_joins(case_id: str, dimension: str) -> str:
     return f"""
         JOIN {_table(Case)} c ON c.id = {case_id}
         JOIN {_table(Individual)} i ON i.id = c.individual_id
-        JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id
-        JOIN {_table(Unit)} u ON u.id = c.convening_unit_id
-        JOIN {_table(Agreement)} a ON a.id = c.agreement_id"""
+        JOIN {_table(Agreement)} a ON a.id = c.agreement_id
+        {_dimension_joins(dimension, unit="c.convening_unit_id")}"""
 
 
-_GROUP_SQL = {
-    Dimension.AGREEMENT: "a.id::text",
-    Dimension.MUNICIPALITY: "m.id::text",
-    Dimension.COUNTY_PART: "NULLIF(m.county_part, '')",
-    Dimension.HUVUDMAN: "u.huvudman_id::text",
-    Dimension.UNIT: "u.id::text",
-}
-
-_SCOPE_SQL = """(%(national)s
-    OR u.id = ANY(%(scope_units)s::bigint[])
-    OR m.id = ANY(%(scope_municipalities)s::bigint[])
-    OR a.county = ANY(%(scope_counties)s::text[]))"""
+def _key(value: object) -> str | None:
+    """Row keys come back as ids or county-part names; tables key them as text."""
+    return None if value is None else str(value)
 
 
 def _age_band_key(low: int, high: int | None) -> str:
@@ -283,91 +300,222 @@ _EVENT_TITLES = {
 }
 
 
-def event_count_tables(query: ReportQuery) -> list[Table]:
-    """Cases started, with consent, declined and closed; SIP meetings and follow-ups held.
+_SHARE_TITLES = {
+    "kallelse_on_time": (
+        _("Kallelser skickade inom fristen"),
+        _(
+            "Andel av kallelsefristerna som startade under perioden och är avgjorda (uppfyllda "
+            "eller passerade) där kallelsen skickades senast på förfallodagen. Efterskänkta "
+            "och makulerade frister räknas inte."
+        ),
+    ),
+    "meeting_on_time": (
+        _("SIP-möten hållna inom fristen"),
+        _(
+            "Andel av mötesfristerna (även akuta) som startade under perioden och är avgjorda "
+            "där SIP-mötet hölls senast på förfallodagen."
+        ),
+    ),
+}
 
-    One query: each kind of event is a stream of case ids (UNION ALL), grouped once.
+_DURATION_TITLES = {
+    "days_to_kallelse": (
+        _("Arbetsdagar från samtycke till kallelse"),
+        _(
+            "Median / 90:e percentil av arbetsdagar från första samtycket till första "
+            "kallelsen till SIP-möte, för ärenden vars första samtycke lämnades under "
+            "perioden och där kallelse har skickats."
+        ),
+    ),
+    "days_to_meeting": (
+        _("Arbetsdagar från samtycke till SIP-möte"),
+        _(
+            "Median / 90:e percentil av arbetsdagar från första samtycket till första "
+            "hållna SIP-mötet, för ärenden vars första samtycke lämnades under perioden och "
+            "där mötet har hållits."
+        ),
+    ),
+}
+
+
+def _case_facts_sql(query: ReportQuery) -> str:
+    """CTEs ending in `facts`: one row per event of the period on a case in scope, with its row
+    key `g` and split column `s`.
+
+    Every kind of event is a stream of case ids (UNION ALL), so cases and people are joined once
+    for all of them. First consents carry the working days to the first kallelse and meeting,
+    read from a numbered working-day calendar joined at both ends.
     """
-    sql = f"""
-        WITH ev(case_id, indicator) AS (
-            SELECT id, 'started' FROM {_table(Case)}
-            WHERE opened_at >= %(start)s AND opened_at < %(end)s
-            UNION ALL
-            SELECT id, CASE WHEN status = %(refused)s THEN 'declined' ELSE 'closed' END
-            FROM {_table(Case)}
-            WHERE status IN (%(refused)s, %(closed)s)
-              AND ended_at >= %(start)s AND ended_at < %(end)s
-            UNION ALL
-            SELECT s.case_id, 'consented' FROM {_table(Consent)} s
+    numbers = calendar.working_day_numbers_sql(
+        agreements=f"SELECT id FROM {_table(Agreement)}",  # noqa: S608
+        first="%(calendar_first)s",
+        last="%(calendar_last)s",
+        closed="%(closed_days)s::date[]",
+    )
+    unit = "c.convening_unit_id"
+    return f"""
+        WITH numbers AS MATERIALIZED ({numbers}),
+        first_consent AS MATERIALIZED (
+            SELECT s.case_id, s.given_at FROM {_table(Consent)} s
             WHERE s.given_at >= %(start)s AND s.given_at < %(end)s
               AND NOT EXISTS (
                   SELECT 1 FROM {_table(Consent)} e
                   WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
+        ), first_days AS (
+            SELECT fc.case_id, fc_case.agreement_id, {_local_date("fc.given_at")} AS consent_day,
+                   {_local_date("min(mt.kallelse_sent_at)")} AS kallelse_day,
+                   {_local_date("min(mt.starts_at) FILTER (WHERE mt.status = %(held)s)")}
+                       AS meeting_day
+            FROM first_consent fc
+            JOIN {_table(Case)} fc_case ON fc_case.id = fc.case_id
+            LEFT JOIN {_table(Meeting)} mt ON mt.case_id = fc.case_id AND mt.kind = %(sip)s
+            GROUP BY fc.case_id, fc_case.agreement_id, fc.given_at
+        ), firsts AS (
+            SELECT f.case_id,
+                   at_kallelse.number - at_consent.number AS to_kallelse,
+                   at_meeting.number - at_consent.number AS to_meeting
+            FROM first_days f
+            LEFT JOIN numbers at_consent
+              ON at_consent.agreement_id = f.agreement_id AND at_consent.day = f.consent_day
+            LEFT JOIN numbers at_kallelse
+              ON at_kallelse.agreement_id = f.agreement_id AND at_kallelse.day = f.kallelse_day
+            LEFT JOIN numbers at_meeting
+              ON at_meeting.agreement_id = f.agreement_id AND at_meeting.day = f.meeting_day
+        ), ev(case_id, indicator, on_time, to_kallelse, to_meeting) AS (
+            SELECT id, 'started', NULL::boolean, NULL::bigint, NULL::bigint
+            FROM {_table(Case)}
+            WHERE opened_at >= %(start)s AND opened_at < %(end)s
             UNION ALL
-            SELECT case_id, CASE WHEN kind = %(sip)s THEN 'sip_held' ELSE 'follow_ups_held' END
+            SELECT id, CASE WHEN status = %(refused)s THEN 'declined' ELSE 'closed' END,
+                   NULL, NULL, NULL
+            FROM {_table(Case)}
+            WHERE status IN (%(refused)s, %(closed)s)
+              AND ended_at >= %(start)s AND ended_at < %(end)s
+            UNION ALL
+            SELECT case_id, CASE WHEN kind = %(sip)s THEN 'sip_held' ELSE 'follow_ups_held' END,
+                   NULL, NULL, NULL
             FROM {_table(Meeting)}
             WHERE status = %(held)s AND kind IN (%(sip)s, %(follow_up)s)
               AND starts_at >= %(start)s AND starts_at < %(end)s
+            UNION ALL
+            SELECT d.object_id,
+                   CASE WHEN d.kind = %(kallelse)s THEN 'kallelse_on_time'
+                        ELSE 'meeting_on_time' END,
+                   {_ON_TIME_SQL}, NULL, NULL
+            FROM {_table(Deadline)} d
+            WHERE d.content_type_id = %(case_type)s
+              AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
+              AND d.started_at >= %(start)s AND d.started_at < %(end)s
+              AND ({_DECIDED_SQL})
+            UNION ALL
+            SELECT case_id, 'consented', NULL, to_kallelse, to_meeting FROM firsts
+        ), facts AS MATERIALIZED (
+            SELECT ev.indicator, ev.on_time, ev.to_kallelse, ev.to_meeting,
+                   {_group_sql(query.dimension, unit=unit)} AS g,
+                   {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s
+            FROM ev {_case_joins("ev.case_id", query.dimension)}
+            WHERE {_scope_sql(unit=unit)}
+        )"""  # noqa: S608 - only code-defined fragments
+
+
+def _stat(n: int, median: float | None, p90: float | None) -> Stat:
+    return Stat(n=n, median=median, p90=p90)
+
+
+def case_tables(query: ReportQuery) -> list[Table]:
+    """Every indicator measured on the cases themselves, in one query.
+
+    Counts (started, with consent, declined, SIP meetings held, closed, follow-ups held), shares
+    of kallelse and meeting deadlines met on time, and median / 90th percentile of working days
+    from consent to kallelse and to meeting. GROUPING SETS gives the medians of every margin in
+    the same pass, because medians do not add up.
+    """
+    counts = list(_EVENT_TITLES)
+    cell_aggregates = [f"count(*) FILTER (WHERE indicator = '{key}')" for key in counts]
+    for key in _SHARE_TITLES:
+        cell_aggregates += [
+            f"count(*) FILTER (WHERE indicator = '{key}' AND on_time)",
+            f"count(*) FILTER (WHERE indicator = '{key}')",
+        ]
+    time_aggregates = [
+        aggregate
+        for measure in ("to_kallelse", "to_meeting")
+        for aggregate in (
+            f"count({measure})",
+            f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {measure})",
+            f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {measure})",
         )
-        SELECT ev.indicator, {_GROUP_SQL[query.dimension]},
-               {_split_sql(query.split, reference_day=_local_date("c.opened_at"))}, count(*)
-        FROM ev {_case_joins("ev.case_id")}
-        WHERE {_SCOPE_SQL}
-        GROUP BY 1, 2, 3"""  # noqa: S608 - only code-defined fragments are interpolated
-    cells: dict[str, dict] = {key: {} for key in _EVENT_TITLES}
-    for indicator, group, column, count in _fetch(sql, _params(query)):
-        cells[indicator][(group, column)] = count
-    return [
-        CountTable(key=key, title=title, definition=definition, cells=cells[key])
-        for key, (title, definition) in _EVENT_TITLES.items()
     ]
-
-
-def deadline_share_tables(query: ReportQuery) -> list[Table]:
-    """Share of kallelser sent, and of SIP meetings held, within their deadline."""
-    sql = f"""
-        SELECT CASE WHEN d.kind = %(kallelse)s THEN 'kallelse' ELSE 'meeting' END,
-               {_GROUP_SQL[query.dimension]},
-               {_split_sql(query.split, reference_day=_local_date("c.opened_at"))},
-               count(*) FILTER (WHERE {_ON_TIME_SQL}),
-               count(*)
-        FROM {_table(Deadline)} d {_case_joins("d.object_id")}
-        WHERE d.content_type_id = %(case_type)s
-          AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
-          AND d.started_at >= %(start)s AND d.started_at < %(end)s
-          AND ({_DECIDED_SQL})
-          AND {_SCOPE_SQL}
-        GROUP BY 1, 2, 3"""  # noqa: S608 - only code-defined fragments are interpolated
+    no_times = ", ".join(["NULL::bigint", "NULL::float8", "NULL::float8"] * 2)
+    no_cells = ", ".join(["NULL::bigint"] * len(cell_aggregates))
+    # Counts and shares add up, so cells suffice (a hash aggregate over every event); medians do
+    # not, so times get every margin from GROUPING SETS, over the first consents only.
+    sql = f"""{_case_facts_sql(query)}
+        SELECT g, s, false, false, {", ".join(cell_aggregates)}, {no_times}
+        FROM facts GROUP BY g, s
+        UNION ALL
+        SELECT g, s, GROUPING(g) = 1, GROUPING(s) = 1, {no_cells}, {", ".join(time_aggregates)}
+        FROM facts WHERE indicator = 'consented'
+        GROUP BY GROUPING SETS ((g, s), (g), (s), ())"""  # noqa: S608 - code-defined fragments
+    # Consent is on or after the period's first day and every kallelse or meeting lies before now.
+    calendar_last = max(query.period.last, timezone.localdate()) + dt.timedelta(days=1)
     params = _params(query) | {
         "now": timezone.now(),
         "case_type": ContentType.objects.get_for_model(Case).pk,
         "kallelse": DeadlineRule.Kind.KALLELSE,
         "meeting": DeadlineRule.Kind.MEETING,
         "meeting_acute": DeadlineRule.Kind.MEETING_ACUTE,
+        "calendar_first": query.period.first,
+        "calendar_last": calendar_last,
+        "closed_days": calendar.closed_weekdays(query.period.first, calendar_last),
     }
-    cells: dict[str, dict] = {"kallelse": {}, "meeting": {}}
-    for indicator, group, column, on_time, decided in _fetch(sql, params):
-        cells[indicator][(group, column)] = (on_time, decided)
+    count_cells: dict[str, dict] = {key: {} for key in counts}
+    share_cells: dict[str, dict] = {key: {} for key in _SHARE_TITLES}
+    durations = {
+        key: DurationTable(
+            key=key,
+            title=title,
+            definition=definition,
+            cells={},
+            by_group={},
+            by_column={},
+            total=_stat(0, None, None),
+        )
+        for key, (title, definition) in _DURATION_TITLES.items()
+    }
+    for row in _fetch(sql, params):
+        group, column, all_groups, all_columns = _key(row[0]), row[1], row[2], row[3]
+        cells, times = row[4 : 4 + len(cell_aggregates)], list(row[4 + len(cell_aggregates) :])
+        if times[0] is None:
+            values = list(cells)
+            for key in counts:
+                if value := values.pop(0):
+                    count_cells[key][(group, column)] = value
+            for key in _SHARE_TITLES:
+                on_time, decided = values.pop(0), values.pop(0)
+                if decided:
+                    share_cells[key][(group, column)] = (on_time, decided)
+            continue
+        for table in durations.values():
+            stat = _stat(*(times.pop(0) for _n in range(3)))
+            if all_groups and all_columns:
+                table.total = stat
+            elif all_columns:
+                table.by_group[group] = stat
+            elif all_groups:
+                table.by_column[column] = stat
+            elif stat.n:
+                table.cells[(group, column)] = stat
     return [
-        ShareTable(
-            key="kallelse_on_time",
-            title=_("Kallelser skickade inom fristen"),
-            definition=_(
-                "Andel av kallelsefristerna som startade under perioden och är avgjorda (uppfyllda "
-                "eller passerade) där kallelsen skickades senast på förfallodagen. Efterskänkta "
-                "och makulerade frister räknas inte."
-            ),
-            cells=cells["kallelse"],
+        *(
+            CountTable(key=key, title=title, definition=definition, cells=count_cells[key])
+            for key, (title, definition) in _EVENT_TITLES.items()
         ),
-        ShareTable(
-            key="meeting_on_time",
-            title=_("SIP-möten hållna inom fristen"),
-            definition=_(
-                "Andel av mötesfristerna (även akuta) som startade under perioden och är avgjorda "
-                "där SIP-mötet hölls senast på förfallodagen."
-            ),
-            cells=cells["meeting"],
+        *(
+            ShareTable(key=key, title=title, definition=definition, cells=share_cells[key])
+            for key, (title, definition) in _SHARE_TITLES.items()
         ),
+        *durations.values(),
     ]
 
 
@@ -406,26 +554,25 @@ def cost_split_tables(query: ReportQuery) -> list[Table]:
         for n, (label, path) in enumerate(subjects)
     )
     sql = f"""
-        SELECT {_GROUP_SQL[query.dimension]},
+        SELECT {_group_sql(query.dimension, unit="d.responsible_unit_id")},
                {_split_sql(query.split, reference_day=_local_date("d.started_at"))},
                count(*) FILTER (WHERE {_ON_TIME_SQL}),
                count(*)
         FROM {_table(Deadline)} d
         JOIN {_table(DeadlineRule)} r ON r.id = d.rule_id
         JOIN {_table(Agreement)} a ON a.id = r.agreement_id
-        LEFT JOIN {_table(Unit)} u ON u.id = d.responsible_unit_id
         LEFT JOIN {_table(Individual)} i ON i.id = (CASE d.content_type_id {person} END)
-        LEFT JOIN {_table(Municipality)} m ON m.id = i.home_municipality_id
+        {_dimension_joins(query.dimension, unit="d.responsible_unit_id")}
         WHERE d.kind = %(cost_split)s
           AND d.started_at >= %(start)s AND d.started_at < %(end)s
           AND ({_DECIDED_SQL})
-          AND {_SCOPE_SQL}
+          AND {_scope_sql(unit="d.responsible_unit_id")}
         GROUP BY 1, 2"""  # noqa: S608 - only code-defined fragments are interpolated
     params = _params(query) | {"now": timezone.now(), "cost_split": COST_SPLIT_KIND}
     for n, (label, _path) in enumerate(subjects):
         params[f"subject_type_{n}"] = ContentType.objects.get_for_model(apps.get_model(label)).pk
     cells = {
-        (group, column): (on_time, decided)
+        (_key(group), column): (on_time, decided)
         for group, column, on_time, decided in _fetch(sql, params)
     }
     return [
@@ -442,119 +589,12 @@ def cost_split_tables(query: ReportQuery) -> list[Table]:
     ]
 
 
-def _stat(n: int, median: float | None, p90: float | None) -> Stat:
-    return Stat(n=n, median=median, p90=p90)
-
-
-def duration_tables(query: ReportQuery) -> list[Table]:
-    """Median and 90th percentile of working days from consent to kallelse and to meeting.
-
-    Per case whose first consent falls in the period; GROUPING SETS gives every margin in the same
-    query because medians do not add up.
-    """
-    today = timezone.localdate()
-    numbers = calendar.working_day_numbers_sql(
-        agreements=f"SELECT id FROM {_table(Agreement)}",  # noqa: S608
-        first="%(calendar_first)s",
-        last="%(calendar_last)s",
-        closed="%(closed_days)s::date[]",
-    )
-    sql = f"""
-        WITH first_consent AS (
-            SELECT s.case_id, s.given_at FROM {_table(Consent)} s
-            WHERE s.given_at >= %(start)s AND s.given_at < %(end)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM {_table(Consent)} e
-                  WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
-        ), firsts AS (
-            SELECT mt.case_id,
-                   {_local_date("min(mt.kallelse_sent_at)")} AS kallelse_day,
-                   {_local_date("min(mt.starts_at) FILTER (WHERE mt.status = %(held)s)")}
-                       AS meeting_day
-            FROM {_table(Meeting)} mt
-            WHERE mt.kind = %(sip)s AND mt.case_id IN (SELECT case_id FROM first_consent)
-            GROUP BY mt.case_id
-        ), numbers AS MATERIALIZED ({numbers})
-        SELECT g, s, GROUPING(g), GROUPING(s),
-               count(to_kallelse),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY to_kallelse),
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY to_kallelse),
-               count(to_meeting),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY to_meeting),
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY to_meeting)
-        FROM (
-            SELECT {_GROUP_SQL[query.dimension]} AS g,
-                   {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s,
-                   at_kallelse.number - at_consent.number AS to_kallelse,
-                   at_meeting.number - at_consent.number AS to_meeting
-            FROM first_consent ev {_case_joins("ev.case_id")}
-            LEFT JOIN firsts f ON f.case_id = ev.case_id
-            JOIN numbers at_consent
-              ON at_consent.agreement_id = c.agreement_id
-             AND at_consent.day = {_local_date("ev.given_at")}
-            LEFT JOIN numbers at_kallelse
-              ON at_kallelse.agreement_id = c.agreement_id AND at_kallelse.day = f.kallelse_day
-            LEFT JOIN numbers at_meeting
-              ON at_meeting.agreement_id = c.agreement_id AND at_meeting.day = f.meeting_day
-            WHERE {_SCOPE_SQL}
-        ) AS measured
-        GROUP BY GROUPING SETS ((g, s), (g), (s), ())"""  # noqa: S608 - code-defined fragments
-    # Consent is on or after the period's first day and every kallelse or meeting lies before now.
-    calendar_last = max(query.period.last, today) + dt.timedelta(days=1)
-    params = _params(query) | {
-        "calendar_first": query.period.first,
-        "calendar_last": calendar_last,
-        "closed_days": calendar.closed_weekdays(query.period.first, calendar_last),
-    }
-    tables = {
-        "kallelse": DurationTable(
-            key="days_to_kallelse",
-            title=_("Arbetsdagar från samtycke till kallelse"),
-            definition=_(
-                "Median och 90:e percentil av arbetsdagar från första samtycket till första "
-                "kallelsen till SIP-möte, för ärenden vars första samtycke lämnades under "
-                "perioden och där kallelse har skickats."
-            ),
-            cells={},
-            by_group={},
-            by_column={},
-            total=_stat(0, None, None),
-        ),
-        "meeting": DurationTable(
-            key="days_to_meeting",
-            title=_("Arbetsdagar från samtycke till SIP-möte"),
-            definition=_(
-                "Median och 90:e percentil av arbetsdagar från första samtycket till första "
-                "hållna SIP-mötet, för ärenden vars första samtycke lämnades under perioden och "
-                "där mötet har hållits."
-            ),
-            cells={},
-            by_group={},
-            by_column={},
-            total=_stat(0, None, None),
-        ),
-    }
-    for row in _fetch(sql, params):
-        group, column, all_groups, all_columns = row[:4]
-        for table, (n, median, p90) in zip(tables.values(), (row[4:7], row[7:10]), strict=True):
-            stat = _stat(n, median, p90)
-            if all_groups and all_columns:
-                table.total = stat
-            elif all_columns:
-                table.by_group[group] = stat
-            elif all_groups:
-                table.by_column[column] = stat
-            else:
-                table.cells[(group, column)] = stat
-    return list(tables.values())
-
-
 _UNIT_GROUP_SQL = {
-    Dimension.AGREEMENT: "ap.agreement_id::text",
-    Dimension.MUNICIPALITY: "su.municipality_id::text",
+    Dimension.AGREEMENT: "ap.agreement_id",
+    Dimension.MUNICIPALITY: "su.municipality_id",
     Dimension.COUNTY_PART: "NULLIF(um.county_part, '')",
-    Dimension.HUVUDMAN: "su.huvudman_id::text",
-    Dimension.UNIT: "su.id::text",
+    Dimension.HUVUDMAN: "su.huvudman_id",
+    Dimension.UNIT: "su.id",
 }
 
 
@@ -605,7 +645,7 @@ def convening_unit_tables(query: ReportQuery) -> list[Table]:
         if is_total:
             total = (units, convened)
         else:
-            rows[group_key] = (units, convened)
+            rows[_key(group_key)] = (units, convened)
     return [
         UnitTable(
             key="units_convening",
@@ -625,10 +665,8 @@ def convening_unit_tables(query: ReportQuery) -> list[Table]:
 # The report, section by section. Each function runs one query and returns finished raw tables;
 # a new indicator (e.g. deviation reports by category and by level) is one more function here.
 SECTIONS: tuple[Callable[[ReportQuery], list[Table]], ...] = (
-    event_count_tables,
-    deadline_share_tables,
+    case_tables,
     cost_split_tables,
-    duration_tables,
     convening_unit_tables,
 )
 
@@ -721,15 +759,47 @@ def _groups(dimension: str, keys: set[str | None]) -> list[Group]:
     return groups
 
 
+# How the tables follow each other on the page; tables of later sections keep their own order.
+_TABLE_ORDER = {
+    key: n
+    for n, key in enumerate(
+        [
+            "started",
+            "consented",
+            "declined",
+            "sip_held",
+            "closed",
+            "follow_ups_held",
+            "kallelse_on_time",
+            "meeting_on_time",
+            "days_to_kallelse",
+            "days_to_meeting",
+            "cost_split_on_time",
+            "units_convening",
+        ]
+    )
+}
+
+
 def report_build(query: ReportQuery) -> RawReport:
     """Run every section, then name the rows and columns. A fixed number of queries."""
-    tables = [table for section in SECTIONS for table in section(query)]
+    # Inside a request's transaction this adds no savepoint; elsewhere it opens a transaction.
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            # Measured at national scale (300k cases, 2M deadlines): PostgreSQL's JIT spent
+            # seconds compiling these one-off aggregations, and the default work_mem sent their
+            # sorts and hashes to disk. Both settings end with the transaction.
+            cursor.execute(
+                "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+            )
+        tables = [table for section in SECTIONS for table in section(query)]
     group_keys: set = set()
     column_keys: set = set()
     for table in tables:
         groups, columns = _keys(table)
         group_keys |= groups
         column_keys |= columns
+    tables.sort(key=lambda table: _TABLE_ORDER.get(table.key, len(_TABLE_ORDER)))
     return RawReport(
         period_label=query.period.label,
         groups=_groups(query.dimension, group_keys),

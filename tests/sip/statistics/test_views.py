@@ -217,7 +217,7 @@ def test_the_page_takes_the_same_number_of_queries_whatever_the_data(
     more_cases(world, extra)
     client.force_login(member)
 
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(18):
         response = client.get(PAGE, YEAR)
 
     assert response.status_code == 200
