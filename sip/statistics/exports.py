@@ -49,7 +49,6 @@ def report_csv(report: PublishedReport) -> bytes:
         ]
     )
     for table in report.tables:
-        split = report.split_label if table.kind != "units" else ""
         for row, _is_total in _lines(table):
             for column, cell in [
                 *zip(table.header, row.cells, strict=True),
@@ -62,7 +61,7 @@ def report_csv(report: PublishedReport) -> bytes:
                         report.period_label,
                         report.dimension_label,
                         row.label,
-                        split,
+                        table.columns_label,
                         column,
                         cell.text,
                     ]

@@ -270,6 +270,12 @@ def publish(report: RawReport, *, scope_label: str, dimension_label: str, split_
     )
     for table in report.tables:
         kind, header, rows, total = _PUBLISHERS[type(table)](table, report.groups, report.columns)
+        if kind == "units":
+            columns_label = ""
+        elif isinstance(table, CountTable) and table.columns is not None:
+            columns_label = str(table.columns_label)
+        else:
+            columns_label = split_label
         published.tables.append(
             PublishedTable(
                 key=table.key,
@@ -280,6 +286,7 @@ def publish(report: RawReport, *, scope_label: str, dimension_label: str, split_
                 total_header=str(_TOTAL_HEADERS[kind]),
                 rows=rows,
                 total_row=total,
+                columns_label=columns_label,
             )
         )
     return published

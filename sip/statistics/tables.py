@@ -35,6 +35,8 @@ class CountTable:
     # None: the report's split columns (gender or age band); a table with categories of its own
     # (e.g. deviation reports by category) lists them here.
     columns: list[Column] | None = None
+    # What those own columns are, e.g. "Kategori"; shown where the split's name would be.
+    columns_label: str = ""
 
 
 @dataclass
@@ -124,6 +126,8 @@ class PublishedTable:
     total_header: str
     rows: list[Row]
     total_row: Row
+    # What the columns are ("Kön", "Åldersgrupp", a table's own "Kategori"; empty for units).
+    columns_label: str = ""
 
 
 @dataclass

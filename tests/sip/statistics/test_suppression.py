@@ -11,7 +11,7 @@ from sip.statistics.suppression import (
     publish,
     suppress_counts,
 )
-from sip.statistics.tables import HIDDEN, SMALL
+from sip.statistics.tables import HIDDEN, SMALL, Column, CountTable, Group, RawReport
 from tests.sip.statistics.conftest import YEAR_2025
 
 
@@ -154,3 +154,31 @@ def test_it_shows_shares_and_times_only_over_five_or_more(world, report_clock):
     units = tables["units_convening"]
     assert [cell.text for cell in units.total_row.cells] == ["2", "4"]
     assert units.total_row.total.text == "50 %"
+
+
+def test_a_table_with_categories_of_its_own_is_published_like_the_split_tables():
+    """The shape a deviation-report indicator takes: one more section returning such a table."""
+    report = RawReport(
+        period_label="2025",
+        groups=[Group("1", "Norrby"), Group("2", "Söderby")],
+        columns=[Column("barn:female", "flicka")],
+        tables=[
+            CountTable(
+                key="deviations_by_category",
+                title="Avvikelser per kategori",
+                definition="",
+                cells={("1", "kallelse"): 7, ("1", "samverkan"): 9, ("2", "samverkan"): 2},
+                columns=[Column("kallelse", "Kallelse"), Column("samverkan", "Samverkan")],
+                columns_label="Kategori",
+            )
+        ],
+    )
+
+    (table,) = publish(report, scope_label="", dimension_label="", split_label="Kön").tables
+
+    assert table.header == ["Kallelse", "Samverkan"]
+    assert table.columns_label == "Kategori"
+    # Söderby's 2 is small; its row total (2) is too; the column and row groups then need more.
+    assert [cell.text for cell in table.rows[1].cells] == [SMALL, SMALL]
+    assert [cell.text for cell in table.rows[0].cells] == [HIDDEN, HIDDEN]
+    assert [cell.text for cell in table.total_row.cells] == ["7", "11"]
