@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sip.statistics.tables import PublishedTable, Row
 
-LABEL_WIDTH = 220
-BAR_AREA = 360
+LABEL_WIDTH = 300
+BAR_AREA = 340
 VALUE_WIDTH = 70
 BAR_HEIGHT = 16
 GAP = 6
