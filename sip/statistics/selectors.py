@@ -368,7 +368,9 @@ def _case_facts_sql(query: ReportQuery) -> str:
                        AS meeting_day
             FROM first_consent fc
             JOIN {_table(Case)} fc_case ON fc_case.id = fc.case_id
-            LEFT JOIN {_table(Meeting)} mt ON mt.case_id = fc.case_id AND mt.kind = %(sip)s
+            -- A kallelse or meeting after a consent in the period starts after the period began.
+            LEFT JOIN {_table(Meeting)} mt
+              ON mt.case_id = fc.case_id AND mt.kind = %(sip)s AND mt.starts_at >= %(start)s
             GROUP BY fc.case_id, fc_case.agreement_id, fc.given_at
         ), firsts AS (
             SELECT f.case_id,
@@ -694,7 +696,7 @@ def _split_columns(split: str, seen: set[str]) -> list[Column]:
     adults) that occur in the report; an unknown age only where a birth date is missing."""
     if split == Split.GENDER:
         # With no data at all, both target groups show so the empty table still explains itself.
-        groups = {key.split(":", 1)[0] for key in seen} or set(Agreement.TargetGroup.values)
+        groups = {key.split(":", 1)[0] for key in seen if key} or set(Agreement.TargetGroup.values)
         return [
             Column(key, str(label))
             for key, label in _GENDER_LABELS.items()

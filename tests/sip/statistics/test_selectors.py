@@ -4,6 +4,7 @@ import pytest
 
 from sip.statistics import selectors
 from sip.statistics.selectors import Dimension, ReportQuery, Scope, Split, report_build
+from sip.statistics.suppression import publish
 from tests.sip.statistics.conftest import YEAR_2025
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +317,27 @@ def test_it_refuses_a_scope_the_user_does_not_have(world, report_clock, member, 
 
     assert selectors.statistics_report(user=member, query=query) is None
     assert selectors.statistics_report(user=ifo_manager, query=query) is not None
+
+
+def test_it_counts_a_cost_split_clock_whose_person_it_cannot_find_in_the_total_only(
+    world, report_clock
+):
+    """A subject without a path in SUBJECT_PERSON_PATHS has no gender: no column, but the total."""
+    world.deadline(
+        "G1",
+        selectors.COST_SPLIT_KIND,
+        subject=world.units["skola"],
+        started=YEAR_2025.starts_at.replace(month=10),
+        due_at=YEAR_2025.starts_at.replace(month=11),
+        met=YEAR_2025.starts_at.replace(month=10, day=5),
+    )
+
+    report = build()
+
+    cells = table(report, "cost_split_on_time").cells
+    assert cells[(unit_key(world, "ifo"), None)] == (1, 1)
+    assert [column.key for column in report.columns][:3] == [GIRL, BOY, OTHER_CHILD]
+    published = publish(report, scope_label="", dimension_label="", split_label="")
+    cost = next(table for table in published.tables if table.key == "cost_split_on_time")
+    # 2 of 4 on time at IFO: G1, the unknown person; G2 breached, B1 late. Too few to show.
+    assert cost.total_row.total.text == "<5"
