@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Spacer
+from reportlab.platypus import KeepTogether, Spacer, TableStyle
 
 from sip.pdf import _build, _cell, _p, _table
 from sip.statistics.charts import Chart, chart_for
@@ -48,11 +48,21 @@ def _grid(report: PublishedReport, table: PublishedTable):
     label_width = 45 * mm
     widths = [label_width] + [(_WIDTH - label_width) / columns] * columns
     rows = [[_cell(report.dimension_label), *map(_cell, table.header), _cell(table.total_header)]]
+    # Figures as plain strings: a national report has thousands of cells, and a Paragraph each
+    # made the PDF take tens of seconds. Only names need wrapping.
     for row in [*table.rows, table.total_row]:
-        rows.append(
-            [_cell(row.label), *(_cell(cell.text) for cell in row.cells), _cell(row.total.text)]
+        rows.append([_cell(row.label), *(cell.text for cell in row.cells), row.total.text])
+    grid = _table(rows, widths)
+    grid.setStyle(
+        TableStyle(
+            [
+                ("FONTSIZE", (1, 1), (-1, -1), 8),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+            ]
         )
-    return _table(rows, widths)
+    )
+    return grid
 
 
 def report_pdf(report: PublishedReport) -> bytes:

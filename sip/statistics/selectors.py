@@ -812,11 +812,16 @@ def report_build(query: ReportQuery) -> RawReport:
 
 
 def statistics_report(
-    *, user: User, query: ReportQuery, scopes: list[Scope] | None = None
+    *,
+    user: User,
+    query: ReportQuery,
+    scopes: list[Scope] | None = None,
+    rows: slice | None = None,
 ) -> PublishedReport | None:
     """The published report, or None when the query's scope is not one the user may see.
 
-    `scopes` is the user's statistics_scopes_for_user() when the caller already has it.
+    `scopes` is the user's statistics_scopes_for_user() when the caller already has it; `rows`
+    one page of the rows (default all, as the exports need).
     """
     allowed = statistics_scopes_for_user(user=user) if scopes is None else scopes
     if query.scope not in allowed:
@@ -826,4 +831,5 @@ def statistics_report(
         scope_label=query.scope.label,
         dimension_label=str(Dimension(query.dimension).label),
         split_label=str(Split(query.split).label),
+        rows=rows,
     )

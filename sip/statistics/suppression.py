@@ -10,7 +10,7 @@ The rule (docs/statistics.md, "Suppression"):
      hidden too ("x"); when no cell is left to hide, the total is hidden;
    - if the total is known and every hidden cell is under 5, their sum must not pin each one
      (two hidden cells summing to 8 must each be 4), so another cell is hidden the same way.
-   Lines are checked again until none changes.
+   Every line touched by a newly hidden cell is checked again, until none changes.
 3. Shares and durations are not sums of their cells; a share or median over fewer than 5 shows
    "<5". Unit counts are not about people and are shown as they are.
 """
@@ -91,18 +91,24 @@ def suppress_counts(
         if 1 < len(members) < rows:
             for column in all_columns:
                 lines.append(([(row, column) for row in members], None))
-    changed = True
-    while changed:
-        changed = False
-        for line, total in lines:
-            if not line or not _line_needs_more(line, total, values, states):
-                continue
-            extra = _smallest_shown(line, values, states)
-            if extra is None and total is not None and states[total] == SHOWN:
-                extra = total
-            if extra is not None:
-                states[extra] = HIDDEN_STATE
-                changed = True
+    # Which lines each cell is part of (as a member or as the total), so that hiding a cell
+    # re-checks only the lines it can affect; a national table has thousands of rows.
+    lines_of: dict[tuple[int, int], list[int]] = {}
+    for index, (line, total) in enumerate(lines):
+        for cell in [*line, *([total] if total is not None else [])]:
+            lines_of.setdefault(cell, []).append(index)
+    pending = list(range(len(lines)))
+    while pending:
+        index = pending.pop()
+        line, total = lines[index]
+        if not line or not _line_needs_more(line, total, values, states):
+            continue
+        extra = _smallest_shown(line, values, states)
+        if extra is None and total is not None and states[total] == SHOWN:
+            extra = total
+        if extra is not None:
+            states[extra] = HIDDEN_STATE
+            pending.extend(lines_of[extra])
     return states
 
 
@@ -122,7 +128,7 @@ def _siblings(groups: list[Group]) -> list[list[int]]:
     return list(by_parent.values())
 
 
-def _publish_counts(table: CountTable, groups: list[Group], columns: list[Column]):
+def _publish_counts(table: CountTable, groups: list[Group], columns: list[Column], shown: range):
     columns = table.columns if table.columns is not None else columns
     values: dict[tuple[int, int], int] = {}
     for r, group in enumerate(groups):
@@ -145,7 +151,7 @@ def _publish_counts(table: CountTable, groups: list[Group], columns: list[Column
     return (
         "count",
         [column.label for column in columns],
-        [row(r, group.label) for r, group in enumerate(groups)],
+        [row(r, groups[r].label) for r in shown],
         row(TOTAL, _("Totalt")),
     )
 
@@ -162,13 +168,14 @@ def _percent(numerator: int, denominator: int) -> Cell:
     return Cell(f"{share} %", float(share))
 
 
-def _publish_shares(table: ShareTable, groups: list[Group], columns: list[Column]):
+def _publish_shares(table: ShareTable, groups: list[Group], columns: list[Column], shown: range):
     def pair(cells: list[tuple[int, int]]) -> tuple[int, int]:
         return sum(on for on, _n in cells), sum(n for _on, n in cells)
 
+    page = [groups[r] for r in shown]
     grid = {
         (group.key, column.key): table.cells.get((group.key, column.key), (0, 0))
-        for group in groups
+        for group in page
         for column in columns
     }
     rows = [
@@ -177,7 +184,7 @@ def _publish_shares(table: ShareTable, groups: list[Group], columns: list[Column
             cells=[_percent(*grid[(group.key, column.key)]) for column in columns],
             total=_percent(*pair([grid[(group.key, column.key)] for column in columns])),
         )
-        for group in groups
+        for group in page
     ]
     # Cells whose group or column has no row (e.g. no agreement) still count in the totals.
     column_totals = [
@@ -201,14 +208,16 @@ def _duration(stat: Stat | None) -> Cell:
     return Cell(f"{_days(stat.median)} / {_days(stat.p90)}", stat.median)
 
 
-def _publish_durations(table: DurationTable, groups: list[Group], columns: list[Column]):
+def _publish_durations(
+    table: DurationTable, groups: list[Group], columns: list[Column], shown: range
+):
     rows = [
         Row(
             label=group.label,
             cells=[_duration(table.cells.get((group.key, column.key))) for column in columns],
             total=_duration(table.by_group.get(group.key)),
         )
-        for group in groups
+        for group in (groups[r] for r in shown)
     ]
     total = Row(
         _("Totalt"),
@@ -230,10 +239,10 @@ def _units_row(label: str, units: int, convened: int) -> Row:
     return Row(label, [Cell(str(convened), convened), Cell(str(units), units)], share)
 
 
-def _publish_units(table: UnitTable, groups: list[Group], columns: list[Column]):
+def _publish_units(table: UnitTable, groups: list[Group], columns: list[Column], shown: range):
     rows = [
         _units_row(group.label, *table.rows[group.key])
-        for group in groups
+        for group in (groups[r] for r in shown)
         if group.key in table.rows
     ]
     return (
@@ -259,17 +268,31 @@ _TOTAL_HEADERS = {
 }
 
 
-def publish(report: RawReport, *, scope_label: str, dimension_label: str, split_label: str):
-    """Every table of the report as it may be shown: suppressed, labelled, rows in name order."""
+def publish(
+    report: RawReport,
+    *,
+    scope_label: str,
+    dimension_label: str,
+    split_label: str,
+    rows: slice | None = None,
+) -> PublishedReport:
+    """Every table of the report as it may be shown: suppressed, labelled, rows in name order.
+
+    `rows` limits the rows built to one page of the groups; suppression and totals always cover
+    every row.
+    """
     published = PublishedReport(
         scope_label=scope_label,
         period_label=report.period_label,
         dimension_label=dimension_label,
         split_label=split_label,
         generated_at=report.generated_at,
+        group_count=len(report.groups),
     )
+    shown = range(len(report.groups))[rows or slice(None)]
     for table in report.tables:
-        kind, header, rows, total = _PUBLISHERS[type(table)](table, report.groups, report.columns)
+        publisher = _PUBLISHERS[type(table)]
+        kind, header, rows_shown, total = publisher(table, report.groups, report.columns, shown)
         if kind == "units":
             columns_label = ""
         elif isinstance(table, CountTable) and table.columns is not None:
@@ -284,7 +307,7 @@ def publish(report: RawReport, *, scope_label: str, dimension_label: str, split_
                 definition=str(table.definition),
                 header=[str(label) for label in header],
                 total_header=str(_TOTAL_HEADERS[kind]),
-                rows=rows,
+                rows=rows_shown,
                 total_row=total,
                 columns_label=columns_label,
             )

@@ -137,4 +137,6 @@ class PublishedReport:
     dimension_label: str
     split_label: str
     generated_at: dt.datetime | None
+    # Rows of every table in the report; `rows` of a table may hold one page of them.
+    group_count: int = 0
     tables: list[PublishedTable] = field(default_factory=list)

@@ -26,14 +26,27 @@ class Section:
     chart: Chart | None
 
 
-def _report(request: HttpRequest) -> tuple[ReportForm, PublishedReport | None]:
+def _page_rows(request: HttpRequest) -> slice:
+    """The rows of the asked-for page; a page past the end is cut off by the report itself."""
+    try:
+        number = max(int(request.GET.get("sida", 1)), 1)
+    except ValueError:
+        number = 1
+    return slice((number - 1) * ROWS_PER_PAGE, number * ROWS_PER_PAGE)
+
+
+def _report(
+    request: HttpRequest, rows: slice | None = None
+) -> tuple[ReportForm, PublishedReport | None]:
     scopes = statistics_scopes_for_user(user=request.user)
     if not scopes:
         raise PermissionDenied
     form = ReportForm(request.GET, scopes=scopes)
     if not form.is_valid():
         return form, None
-    report = statistics_report(user=request.user, query=form.report_query(), scopes=scopes)
+    report = statistics_report(
+        user=request.user, query=form.report_query(), scopes=scopes, rows=rows
+    )
     if report is None:
         raise PermissionDenied
     return form, report
@@ -41,16 +54,11 @@ def _report(request: HttpRequest) -> tuple[ReportForm, PublishedReport | None]:
 
 @login_required
 def statistics_page(request: HttpRequest) -> HttpResponse:
-    form, report = _report(request)
+    form, report = _report(request, _page_rows(request))
     sections, page = [], None
     if report is not None:
-        longest = max((len(table.rows) for table in report.tables), default=0)
-        page = Paginator(range(longest), ROWS_PER_PAGE).get_page(request.GET.get("sida"))
-        shown = slice(page.start_index() - 1 if longest else 0, page.end_index())
-        sections = [
-            Section(table, table.rows[shown], chart_for(table, table.rows[shown]))
-            for table in report.tables
-        ]
+        page = Paginator(range(report.group_count), ROWS_PER_PAGE).get_page(request.GET.get("sida"))
+        sections = [Section(table, table.rows, chart_for(table)) for table in report.tables]
     query = request.GET.copy()
     query.pop("sida", None)
     return render(
