@@ -223,17 +223,11 @@ def _age_band_key(low: int, high: int | None) -> str:
 def _split_sql(split: str, *, reference_day: str) -> str:
     if split == Split.GENDER:
         return "a.target_group || ':' || i.gender"
-    years = f"date_part('year', age({reference_day}, i.birth_date))"
-    bands = " ".join(
-        f"WHEN {years} <= {high} THEN '{_age_band_key(low, high)}'"
-        for low, high in AGE_BANDS
-        if high is not None
-    )
-    low, high = AGE_BANDS[-1]
-    return (
-        f"(CASE WHEN i.birth_date IS NULL THEN '{UNKNOWN_AGE}' {bands}"
-        f" ELSE '{_age_band_key(low, high)}' END)"
-    )
+    # width_bucket finds the band from the age computed once (0 = below the second band's low).
+    lows = ", ".join(str(low) for low, _high in AGE_BANDS[1:])
+    keys = ", ".join(f"'{_age_band_key(low, high)}'" for low, high in AGE_BANDS)
+    years = f"date_part('year', age({reference_day}, i.birth_date))::int"
+    return f"COALESCE((ARRAY[{keys}])[width_bucket({years}, ARRAY[{lows}]) + 1], '{UNKNOWN_AGE}')"
 
 
 def _params(query: ReportQuery) -> dict:
@@ -338,14 +332,32 @@ _DURATION_TITLES = {
 }
 
 
-def _case_facts_sql(query: ReportQuery) -> str:
-    """CTEs ending in `facts`: one row per event of the period on a case in scope, with its row
-    key `g` and split column `s`.
+# What each event adds to its case's row; a case touched by several events of the period becomes
+# one row, so cases and people are joined once per case rather than once per event.
+_COUNTERS = (
+    "started",
+    "declined",
+    "closed",
+    "sip_held",
+    "follow_ups_held",
+    "kallelse_on_time",
+    "kallelse_decided",
+    "meeting_on_time",
+    "meeting_decided",
+)
+_DAYS = ("consent_day", "kallelse_day", "meeting_day")
 
-    Every kind of event is a stream of case ids (UNION ALL), so cases and people are joined once
-    for all of them. First consents carry the working days to the first kallelse and meeting,
-    read from a numbered working-day calendar joined at both ends.
-    """
+
+def _event_stream(case_id: str, source: str, **values: str) -> str:
+    """One UNION ALL branch: the case id, every counter (0 unless given) and every day."""
+    columns = [f"{values.get(name, '0')}::int" for name in _COUNTERS]
+    columns += [f"{values.get(name, 'NULL')}::date" for name in _DAYS]
+    return f"SELECT {case_id}, {', '.join(columns)} {source}"
+
+
+def _case_facts_sql(query: ReportQuery) -> str:
+    """CTEs ending in `facts`: one row per case in scope touched in the period, with its counters,
+    first-consent days, agreement, row key `g` and split column `s`."""
     numbers = calendar.working_day_numbers_sql(
         agreements=f"SELECT id FROM {_table(Agreement)}",  # noqa: S608
         first="%(calendar_first)s",
@@ -353,69 +365,74 @@ def _case_facts_sql(query: ReportQuery) -> str:
         closed="%(closed_days)s::date[]",
     )
     unit = "c.convening_unit_id"
+    kallelse = "d.kind = %(kallelse)s"
+    streams = [
+        _event_stream(
+            "id",
+            f"FROM {_table(Case)} WHERE opened_at >= %(start)s AND opened_at < %(end)s",
+            started="1",
+        ),
+        _event_stream(
+            "id",
+            f"""FROM {_table(Case)} WHERE status IN (%(refused)s, %(closed)s)
+                AND ended_at >= %(start)s AND ended_at < %(end)s""",
+            declined="(status = %(refused)s)",
+            closed="(status = %(closed)s)",
+        ),
+        _event_stream(
+            "case_id",
+            f"""FROM {_table(Meeting)} WHERE status = %(held)s
+                AND kind IN (%(sip)s, %(follow_up)s)
+                AND starts_at >= %(start)s AND starts_at < %(end)s""",
+            sip_held="(kind = %(sip)s)",
+            follow_ups_held="(kind = %(follow_up)s)",
+        ),
+        _event_stream(
+            "d.object_id",
+            f"""FROM {_table(Deadline)} d WHERE d.content_type_id = %(case_type)s
+                AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
+                AND d.started_at >= %(start)s AND d.started_at < %(end)s
+                AND ({_DECIDED_SQL})""",
+            kallelse_on_time=f"({kallelse} AND {_ON_TIME_SQL})",
+            kallelse_decided=f"({kallelse})",
+            meeting_on_time=f"(NOT {kallelse} AND {_ON_TIME_SQL})",
+            meeting_decided=f"(NOT {kallelse})",
+        ),
+        _event_stream(
+            "case_id",
+            "FROM first_days",
+            consent_day="consent_day",
+            kallelse_day="kallelse_day",
+            meeting_day="meeting_day",
+        ),
+    ]
+    sums = ", ".join(f"sum({name}) AS {name}" for name in _COUNTERS)
+    days = ", ".join(f"max({name}) AS {name}" for name in _DAYS)
     return f"""
         WITH numbers AS MATERIALIZED ({numbers}),
-        first_consent AS MATERIALIZED (
-            SELECT s.case_id, s.given_at FROM {_table(Consent)} s
-            WHERE s.given_at >= %(start)s AND s.given_at < %(end)s
-              AND NOT EXISTS (
-                  SELECT 1 FROM {_table(Consent)} e
-                  WHERE e.case_id = s.case_id AND e.given_at < s.given_at)
+        first_consent AS (
+            SELECT case_id, min(given_at) AS given_at FROM {_table(Consent)}
+            GROUP BY case_id
+            HAVING min(given_at) >= %(start)s AND min(given_at) < %(end)s
         ), first_days AS (
-            SELECT fc.case_id, fc_case.agreement_id, {_local_date("fc.given_at")} AS consent_day,
+            SELECT fc.case_id, {_local_date("fc.given_at")} AS consent_day,
                    {_local_date("min(mt.kallelse_sent_at)")} AS kallelse_day,
                    {_local_date("min(mt.starts_at) FILTER (WHERE mt.status = %(held)s)")}
                        AS meeting_day
             FROM first_consent fc
-            JOIN {_table(Case)} fc_case ON fc_case.id = fc.case_id
             -- A kallelse or meeting after a consent in the period starts after the period began.
             LEFT JOIN {_table(Meeting)} mt
               ON mt.case_id = fc.case_id AND mt.kind = %(sip)s AND mt.starts_at >= %(start)s
-            GROUP BY fc.case_id, fc_case.agreement_id, fc.given_at
-        ), firsts AS (
-            SELECT f.case_id,
-                   at_kallelse.number - at_consent.number AS to_kallelse,
-                   at_meeting.number - at_consent.number AS to_meeting
-            FROM first_days f
-            LEFT JOIN numbers at_consent
-              ON at_consent.agreement_id = f.agreement_id AND at_consent.day = f.consent_day
-            LEFT JOIN numbers at_kallelse
-              ON at_kallelse.agreement_id = f.agreement_id AND at_kallelse.day = f.kallelse_day
-            LEFT JOIN numbers at_meeting
-              ON at_meeting.agreement_id = f.agreement_id AND at_meeting.day = f.meeting_day
-        ), ev(case_id, indicator, on_time, to_kallelse, to_meeting) AS (
-            SELECT id, 'started', NULL::boolean, NULL::bigint, NULL::bigint
-            FROM {_table(Case)}
-            WHERE opened_at >= %(start)s AND opened_at < %(end)s
-            UNION ALL
-            SELECT id, CASE WHEN status = %(refused)s THEN 'declined' ELSE 'closed' END,
-                   NULL, NULL, NULL
-            FROM {_table(Case)}
-            WHERE status IN (%(refused)s, %(closed)s)
-              AND ended_at >= %(start)s AND ended_at < %(end)s
-            UNION ALL
-            SELECT case_id, CASE WHEN kind = %(sip)s THEN 'sip_held' ELSE 'follow_ups_held' END,
-                   NULL, NULL, NULL
-            FROM {_table(Meeting)}
-            WHERE status = %(held)s AND kind IN (%(sip)s, %(follow_up)s)
-              AND starts_at >= %(start)s AND starts_at < %(end)s
-            UNION ALL
-            SELECT d.object_id,
-                   CASE WHEN d.kind = %(kallelse)s THEN 'kallelse_on_time'
-                        ELSE 'meeting_on_time' END,
-                   {_ON_TIME_SQL}, NULL, NULL
-            FROM {_table(Deadline)} d
-            WHERE d.content_type_id = %(case_type)s
-              AND d.kind IN (%(kallelse)s, %(meeting)s, %(meeting_acute)s)
-              AND d.started_at >= %(start)s AND d.started_at < %(end)s
-              AND ({_DECIDED_SQL})
-            UNION ALL
-            SELECT case_id, 'consented', NULL, to_kallelse, to_meeting FROM firsts
+            GROUP BY fc.case_id, fc.given_at
+        ), events(case_id, {", ".join(_COUNTERS)}, {", ".join(_DAYS)}) AS (
+            {" UNION ALL ".join(streams)}
+        ), per_case AS (
+            SELECT case_id, {sums}, {days} FROM events GROUP BY case_id
         ), facts AS MATERIALIZED (
-            SELECT ev.indicator, ev.on_time, ev.to_kallelse, ev.to_meeting,
+            SELECT pc.*, c.agreement_id,
                    {_group_sql(query.dimension, unit=unit)} AS g,
                    {_split_sql(query.split, reference_day=_local_date("c.opened_at"))} AS s
-            FROM ev {_case_joins("ev.case_id", query.dimension)}
+            FROM per_case pc {_case_joins("pc.case_id", query.dimension)}
             WHERE {_scope_sql(unit=unit)}
         )"""  # noqa: S608 - only code-defined fragments
 
@@ -433,12 +450,13 @@ def case_tables(query: ReportQuery) -> list[Table]:
     the same pass, because medians do not add up.
     """
     counts = list(_EVENT_TITLES)
-    cell_aggregates = [f"count(*) FILTER (WHERE indicator = '{key}')" for key in counts]
+    cell_aggregates = [
+        "sum((consent_day IS NOT NULL)::int)" if key == "consented" else f"sum({key})"
+        for key in counts
+    ]
     for key in _SHARE_TITLES:
-        cell_aggregates += [
-            f"count(*) FILTER (WHERE indicator = '{key}' AND on_time)",
-            f"count(*) FILTER (WHERE indicator = '{key}')",
-        ]
+        name = key.removesuffix("_on_time")
+        cell_aggregates += [f"sum({name}_on_time)", f"sum({name}_decided)"]
     time_aggregates = [
         aggregate
         for measure in ("to_kallelse", "to_meeting")
@@ -450,14 +468,25 @@ def case_tables(query: ReportQuery) -> list[Table]:
     ]
     no_times = ", ".join(["NULL::bigint", "NULL::float8", "NULL::float8"] * 2)
     no_cells = ", ".join(["NULL::bigint"] * len(cell_aggregates))
-    # Counts and shares add up, so cells suffice (a hash aggregate over every event); medians do
-    # not, so times get every margin from GROUPING SETS, over the first consents only.
+    # Counts and shares add up, so cells suffice; medians do not, so times get every margin
+    # from GROUPING SETS, over the cases with a first consent only.
     sql = f"""{_case_facts_sql(query)}
         SELECT g, s, false, false, {", ".join(cell_aggregates)}, {no_times}
         FROM facts GROUP BY g, s
         UNION ALL
         SELECT g, s, GROUPING(g) = 1, GROUPING(s) = 1, {no_cells}, {", ".join(time_aggregates)}
-        FROM facts WHERE indicator = 'consented'
+        FROM (
+            SELECT f.g, f.s,
+                   at_kallelse.number - at_consent.number AS to_kallelse,
+                   at_meeting.number - at_consent.number AS to_meeting
+            FROM facts f
+            JOIN numbers at_consent
+              ON at_consent.agreement_id = f.agreement_id AND at_consent.day = f.consent_day
+            LEFT JOIN numbers at_kallelse
+              ON at_kallelse.agreement_id = f.agreement_id AND at_kallelse.day = f.kallelse_day
+            LEFT JOIN numbers at_meeting
+              ON at_meeting.agreement_id = f.agreement_id AND at_meeting.day = f.meeting_day
+        ) AS times
         GROUP BY GROUPING SETS ((g, s), (g), (s), ())"""  # noqa: S608 - code-defined fragments
     # Consent is on or after the period's first day and every kallelse or meeting lies before now.
     calendar_last = max(query.period.last, timezone.localdate()) + dt.timedelta(days=1)
