@@ -15,6 +15,7 @@ The rule (docs/statistics.md, "Suppression"):
    "<5". Unit counts are not about people and are shown as they are.
 """
 
+from collections import deque
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
@@ -82,24 +83,38 @@ def suppress_counts(
     """
     states = {cell: SMALL_STATE if value < LIMIT else SHOWN for cell, value in values.items()}
     all_columns = [*range(columns), TOTAL]
+    # Lines, in this order: each row (TOTAL last), each column (TOTAL last), then each column of
+    # each sibling group. A cell's lines are found by arithmetic on that order, so hiding a cell
+    # re-checks only the lines it can affect; a national table has thousands of rows.
     lines: list[tuple[list, tuple[int, int] | None]] = []
     for row in [*range(rows), TOTAL]:
         lines.append(([(row, column) for column in range(columns)], (row, TOTAL)))
     for column in all_columns:
         lines.append(([(row, column) for row in range(rows)], (TOTAL, column)))
-    for members in siblings:
-        if 1 < len(members) < rows:
-            for column in all_columns:
-                lines.append(([(row, column) for row in members], None))
-    # Which lines each cell is part of (as a member or as the total), so that hiding a cell
-    # re-checks only the lines it can affect; a national table has thousands of rows.
-    lines_of: dict[tuple[int, int], list[int]] = {}
-    for index, (line, total) in enumerate(lines):
-        for cell in [*line, *([total] if total is not None else [])]:
-            lines_of.setdefault(cell, []).append(index)
-    pending = list(range(len(lines)))
+    group_of_row: dict[int, int] = {}
+    kept = [members for members in siblings if 1 < len(members) < rows]
+    for group, members in enumerate(kept):
+        for row in members:
+            group_of_row[row] = group
+        for column in all_columns:
+            lines.append(([(row, column) for row in members], None))
+    first_column_line, first_sibling_line = rows + 1, rows + 1 + columns + 1
+
+    def lines_of(cell: tuple[int, int]) -> list[int]:
+        row, column = cell
+        column_index = columns if column == TOTAL else column
+        found = [rows if row == TOTAL else row, first_column_line + column_index]
+        if row in group_of_row:
+            found.append(first_sibling_line + group_of_row[row] * (columns + 1) + column_index)
+        return found
+
+    # First in, first out, each line queued once: a long column is checked again once after the
+    # rows that touched it, not once per hidden cell.
+    pending = deque(range(len(lines)))
+    queued = set(pending)
     while pending:
-        index = pending.pop()
+        index = pending.popleft()
+        queued.discard(index)
         line, total = lines[index]
         if not line or not _line_needs_more(line, total, values, states):
             continue
@@ -108,7 +123,10 @@ def suppress_counts(
             extra = total
         if extra is not None:
             states[extra] = HIDDEN_STATE
-            pending.extend(lines_of[extra])
+            for touched in lines_of(extra):
+                if touched not in queued:
+                    queued.add(touched)
+                    pending.append(touched)
     return states
 
 
