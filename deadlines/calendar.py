@@ -202,3 +202,44 @@ def escalation_moment(
     return close_of_day(
         add_working_days(local_date(after), working_days, extra_closed=extra_closed)
     )
+
+
+# --- set-based working days (for reports that measure many intervals in one SQL query) ------------
+
+
+def closed_weekdays(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The national closed days in [first, last] that fall on Monday–Friday, earliest first.
+
+    Bound as one date[] parameter of working_day_numbers_sql().
+    """
+    return sorted(
+        day
+        for year in range(first.year, last.year + 1)
+        for day in national_closed_days(year)
+        if first <= day <= last and day.weekday() < 5
+    )
+
+
+def working_day_numbers_sql(*, agreements: str, first: str, last: str, closed: str) -> str:
+    """SQL for a table (agreement_id, day, number): each day from `first` to `last` numbered by
+    the working days up to and including it, under each agreement's calendar.
+
+    Joined in twice, `end.number - start.number` equals working_days_between(start, end) with the
+    agreement's extra closed days, for any two days in the range (negative when end < start), so
+    a report measures many intervals without a subquery per row. `agreements` is an SQL query
+    for the agreement ids, `first` and `last` SQL dates, `closed` an SQL date[] holding
+    closed_weekdays(first, last).
+    """
+    extra = ClosedDay._meta.db_table
+    return f"""
+        SELECT ag.agreement_id, cal.day::date AS day,
+               count(*) FILTER (
+                   WHERE extract(isodow FROM cal.day) < 6
+                     AND NOT (cal.day::date = ANY({closed}))
+                     AND NOT EXISTS (
+                         SELECT 1 FROM {extra} x
+                         WHERE x.agreement_id = ag.agreement_id AND x.date = cal.day::date)
+               ) OVER (PARTITION BY ag.agreement_id ORDER BY cal.day) AS number
+        FROM ({agreements}) AS ag(agreement_id)
+        CROSS JOIN generate_series({first}::timestamp, {last}::timestamp, interval '1 day')
+            AS cal(day)"""  # noqa: S608 - only code-defined fragments are interpolated

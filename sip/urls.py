@@ -66,3 +66,4 @@ urlpatterns = [
 # Placements live in their own package but share the sip namespace.
 urlpatterns += placement_urls
 urlpatterns += deviation_urls.urlpatterns
+urlpatterns += [path("statistik/", include("sip.statistics.urls"))]

@@ -345,3 +345,17 @@ class AccessLogEntryFactory(DjangoModelFactory):
     individual = factory.SubFactory(IndividualFactory)
     action = AccessLogEntry.Action.VIEW
     protected = factory.LazyAttribute(lambda e: e.individual.is_protected)
+
+
+# --- sip statistics -------------------------------------------------------------------------------
+
+from sip.models import Consent  # noqa: E402
+
+
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    case = factory.SubFactory(CaseFactory)
+    given_at = factory.LazyFunction(timezone.now)
+    given_by_individual = True
