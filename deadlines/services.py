@@ -287,7 +287,7 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
     result.reminded_ids = _sweep_step(
         kind=Notification.Kind.REMINDER,
         due=models.Q(status=Deadline.Status.OPEN, next_reminder_at__lte=now),
-        set_sql="next_reminder_at = g.g_next, reminders_sent = reminders_sent + 1",
+        set_sql="next_reminder_at = locked.g_next, reminders_sent = reminders_sent + 1",
         set_params=[],
         history_reason=None,
         now=now,
@@ -296,7 +296,7 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
     result.escalated_ids = _sweep_step(
         kind=Notification.Kind.ESCALATION,
         due=models.Q(status=Deadline.Status.BREACHED, next_escalation_at__lte=now),
-        set_sql="escalation_level = escalation_level + 1, next_escalation_at = g.g_next",
+        set_sql="escalation_level = escalation_level + 1, next_escalation_at = locked.g_next",
         set_params=[],
         history_reason="Frist eskalerad",
         now=now,
@@ -468,31 +468,39 @@ def _claim(
 ) -> list[int]:
     """UPDATE the rows matching `where` (and one of `groups`) and return the ids this call changed.
 
-    On PostgreSQL the inner SELECT skips rows another worker has locked instead of queueing
-    behind it (no deadlocks, no waiting); the outer WHERE repeats the condition so a row that
-    changed meanwhile is left alone. SQLite serialises writers, so it needs no row locks.
-    `set_sql` may read the row's group as `g`.
+    On PostgreSQL the locking CTE skips rows another worker has locked instead of queueing
+    behind it (no deadlocks, no waiting); the UPDATE repeats the condition so a row that changed
+    meanwhile is left alone. SQLite serialises writers, so it needs no row locks. `set_sql` may
+    read the row's group's next moment as `locked.g_next`.
+
+    Plan shape matters at scale: the planner cannot estimate a join on the four group columns
+    (it guesses one row), so the groups are joined inside the CTE, where the deadline side is
+    large and a hash join is the natural choice, and the UPDATE then reaches each locked row
+    through the primary key. An `IN (locking subquery)` or a join to the groups in the UPDATE
+    itself let PostgreSQL pick a nested loop over an unindexed CTE: quadratic in the due rows.
     """
     table = _table(Deadline)
     where_sql, where_params = _where_sql(where)
     lock = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        f" FOR UPDATE OF {table} SKIP LOCKED"
+        if connection.features.has_select_for_update_skip_locked
+        else ""
     )
-    from_sql, from_params, join_sql = "", [], ""
+    columns, joined, joined_params = f"{table}.id AS locked_id", "", []
     if groups is not None:
-        from_sql, from_params = _groups_sql(groups)
-        from_sql = f" FROM {from_sql}"
-        join_sql = (
-            f" AND {table}.rule_id = g.g_rule AND {table}.due_at = g.g_due"
+        groups_sql, joined_params = _groups_sql(groups)
+        columns += ", g.g_next"
+        joined = (
+            f" JOIN {groups_sql} ON {table}.rule_id = g.g_rule AND {table}.due_at = g.g_due"
             f" AND {table}.content_type_id = g.g_ct AND {table}.escalation_level = g.g_level"
         )
     sql = (
-        f"UPDATE {table} SET {set_sql}{from_sql} "  # noqa: S608 - our own fragments; values are params
-        f"WHERE {table}.id IN (SELECT id FROM {table} WHERE {where_sql}{lock}) "
-        f"AND {where_sql}{join_sql} RETURNING id"
+        f"WITH locked AS (SELECT {columns} FROM {table}{joined} WHERE {where_sql}{lock}) "  # noqa: S608 - our own fragments; values are params
+        f"UPDATE {table} SET {set_sql} FROM locked "
+        f"WHERE {table}.id = locked.locked_id AND {where_sql} RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*set_params, *from_params, *where_params, *where_params])
+        cursor.execute(sql, [*joined_params, *where_params, *set_params, *where_params])
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -540,6 +548,9 @@ def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) 
     Escalation: members of active steering groups of the level's kind that cover the unit (list
     the unit itself or its municipality), else the unit's managers.
     Only active memberships and active users count, except the named responsible person.
+
+    As in the claim, the claimed rows `c` (estimated at one row, see `_claim`) are only ever
+    joined to indexed tables, never to another CTE: each recipient row carries its text parts.
     """
     if not ids:
         return
@@ -553,46 +564,47 @@ def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) 
         "ON d.rule_id = g.g_rule AND d.due_at = g.g_due AND d.content_type_id = g.g_ct "
         f"AND d.escalation_level = g.g_level + {level_offset} WHERE {in_sql})"
     )
+    text = "c.g_before, c.object_id, c.g_after"
     person = (
-        "SELECT c.id AS deadline_id, c.responsible_user_id AS user_id FROM c "
+        f"SELECT c.id AS deadline_id, c.responsible_user_id AS user_id, {text} FROM c "  # noqa: S608 - names only
         "WHERE c.responsible_user_id IS NOT NULL"
     )
     members = (
-        "SELECT c.id AS deadline_id, m.user_id AS user_id FROM c "  # noqa: S608 - names only
+        f"SELECT c.id, m.user_id, {text} FROM c "  # noqa: S608 - names only
         f"JOIN {_table(Membership)} m ON m.unit_id = c.responsible_unit_id "
         f"JOIN {_table(User)} u ON u.id = m.user_id "
         "WHERE m.role = %s AND m.is_active = TRUE AND u.is_active = TRUE"
     )
     if kind == Notification.Kind.REMINDER:
-        recipients = f"r AS ({person} UNION {members} AND c.responsible_user_id IS NULL)"
+        recipients = f"{person} UNION {members} AND c.responsible_user_id IS NULL"
         recipients_params = [Membership.Role.COORDINATOR]
     elif kind == Notification.Kind.BREACH:
-        recipients = f"r AS ({person} UNION {members})"
+        recipients = f"{person} UNION {members}"
         recipients_params = [Membership.Role.MANAGER]
     else:
-        groups_table = _table(SteeringGroup)
         steering = (
-            "s AS (SELECT c.id AS deadline_id, gm.user_id AS user_id FROM c "  # noqa: S608 - names only
-            f"JOIN {groups_table} sg ON sg.kind = c.g_steering AND sg.is_active = TRUE "
+            f"{_table(SteeringGroup)} sg "  # noqa: S608 - names only
             f"JOIN {_table(SteeringGroup.members.through)} gm ON gm.steeringgroup_id = sg.id "
-            f"JOIN {_table(User)} u ON u.id = gm.user_id AND u.is_active = TRUE "
-            f"WHERE EXISTS (SELECT 1 FROM {_table(SteeringGroup.units.through)} gu "
+            f"JOIN {_table(User)} u ON u.id = gm.user_id "
+            "WHERE sg.kind = c.g_steering AND sg.is_active = TRUE AND u.is_active = TRUE "
+            f"AND (EXISTS (SELECT 1 FROM {_table(SteeringGroup.units.through)} gu "
             "WHERE gu.steeringgroup_id = sg.id AND gu.unit_id = c.responsible_unit_id) "
             f"OR EXISTS (SELECT 1 FROM {_table(SteeringGroup.municipalities.through)} gk "
             f"JOIN {_table(Unit)} un ON un.municipality_id = gk.municipality_id "
             "WHERE gk.steeringgroup_id = sg.id AND un.id = c.responsible_unit_id))"
         )
         recipients = (
-            f"{steering}, r AS (SELECT deadline_id, user_id FROM s UNION {members} "  # noqa: S608 - names only
-            "AND NOT EXISTS (SELECT 1 FROM s WHERE s.deadline_id = c.id))"
+            f"SELECT c.id AS deadline_id, gm.user_id AS user_id, {text} "  # noqa: S608 - names only
+            f"FROM c CROSS JOIN {steering} UNION {members} "
+            f"AND NOT EXISTS (SELECT 1 FROM {steering})"
         )
         recipients_params = [Membership.Role.MANAGER]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {claimed}, {recipients} "  # noqa: S608 - our own fragments; values are params
+            f"WITH {claimed}, r AS ({recipients}) "  # noqa: S608 - our own fragments; values are params
             f"INSERT INTO {_table(Notification)} (user_id, deadline_id, kind, text, created_at) "
-            "SELECT r.user_id, c.id, %s, c.g_before || CAST(c.object_id AS TEXT) || c.g_after, %s "
-            "FROM r JOIN c ON c.id = r.deadline_id",
+            "SELECT r.user_id, r.deadline_id, %s, "
+            "r.g_before || CAST(r.object_id AS TEXT) || r.g_after, %s FROM r",
             [*groups_params, *in_params, *recipients_params, kind, _db_dt(now)],
         )
 
