@@ -86,6 +86,13 @@ RULES = (
     (DeadlineRule.Kind.FOLLOW_UP, DeadlineRule.StartEvent.FOLLOW_UP_DATE_SET, 5, [1]),
 )
 ESCALATE_AFTER = 3
+# (name, kind, steering group kind or "" for the local group of the agreement's target group)
+LADDER = (
+    ("Ansvariga chefer", EscalationLevel.Kind.UNIT_MANAGERS, ""),
+    ("Lokal styrgrupp", EscalationLevel.Kind.STEERING_GROUP, None),
+    ("Länsstyrgrupp", EscalationLevel.Kind.STEERING_GROUP, SteeringGroup.Kind.COUNTY_BOARD),
+)
+LADDER_STEPS = len(LADDER)
 
 # The last deadline's state. "overdue" is open with due_at in the past: what the sweep breaches.
 OVERDUE, FUTURE, BREACHED = "overdue", "future", "breached"
@@ -339,8 +346,9 @@ def _next_reminder(offsets: tuple[int, ...], due: dt.datetime, now: dt.datetime)
 
 
 @lru_cache(maxsize=50_000)
-def _escalation(due: dt.datetime, working_days: int) -> dt.datetime:
-    return calendar.escalation_moment(after=due, working_days=working_days)
+def _escalation(due: dt.datetime, level_reached: int) -> dt.datetime:
+    """When the step after `level_reached` is due (as deadlines.services computes it)."""
+    return calendar.escalation_moment(after=due, working_days=ESCALATE_AFTER * (level_reached + 1))
 
 
 def personnummer(birth: dt.date, serial: int) -> str:
@@ -433,24 +441,13 @@ def agreements_step(world: World) -> dict[str, int]:
                     escalate_after=ESCALATE_AFTER,
                     source_section="generate_scale_data",
                 )
-            for order, (level_name, kind, group_kind) in enumerate(
-                (
-                    ("Ansvariga chefer", EscalationLevel.Kind.UNIT_MANAGERS, ""),
-                    ("Lokal styrgrupp", EscalationLevel.Kind.STEERING_GROUP, steering_kind),
-                    (
-                        "Länsstyrgrupp",
-                        EscalationLevel.Kind.STEERING_GROUP,
-                        SteeringGroup.Kind.COUNTY_BOARD,
-                    ),
-                ),
-                start=1,
-            ):
+            for order, (level_name, kind, group_kind) in enumerate(LADDER, start=1):
                 EscalationLevel.objects.create(
                     agreement=agreement,
                     order=order,
                     name=level_name,
                     kind=kind,
-                    steering_group_kind=group_kind,
+                    steering_group_kind=steering_kind if group_kind is None else group_kind,
                     source_section="generate_scale_data",
                 )
     return {"agreements": len(world.agreements)}
@@ -1079,8 +1076,15 @@ def deadlines_step(world: World) -> dict[str, int]:
                         next_reminder = _next_reminder(tuple(rule.reminder_offsets), due, now)
                 else:  # breached
                     status, breached_at = Deadline.Status.BREACHED, due + dt.timedelta(seconds=1)
-                    level = case.index % 3
-                    next_escalation = _escalation(due, ESCALATE_AFTER * (level + 1))
+                    # The sweep has kept up: the ladder is climbed as far as the clock says, and
+                    # one in twenty waits for its next step now.
+                    level = 0
+                    while level < LADDER_STEPS and _escalation(due, level) <= now:
+                        level += 1
+                    if level < LADDER_STEPS:
+                        next_escalation = _escalation(due, level)
+                        if case.index % 20 == 0:
+                            next_escalation = now - dt.timedelta(hours=1)
                 yield (
                     world.id(Deadline, case.index * slots + k),
                     ct,
