@@ -155,7 +155,15 @@ class Notification(models.Model):
         db_index=False,
     )
     deadline = models.ForeignKey(
-        Deadline, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("frist")
+        Deadline,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("frist"),
+        # No database constraint: checking it share-locks, i.e. rewrites, every deadline row the
+        # sweep has just updated, once per notification (measured: a third of a national sweep).
+        # Deadlines are never deleted by the application, and Django's CASCADE runs in Python,
+        # so a deleted deadline still takes its notifications with it.
+        db_constraint=False,
     )
     kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
     text = models.TextField(_("text"))

@@ -404,7 +404,7 @@ def _plan_groups(*, kind: str, keys: set[tuple], now: dt.datetime) -> list[dict]
     agreements = {rule.agreement_id for rule in rules.values()}
     closed = _closed_days_by_agreement(agreements)
     ladders = _ladders(agreements) if kind == Notification.Kind.ESCALATION else {}
-    groups = []
+    groups, texts = [], {}
     for rule_id, due_at, content_type_id, level in keys:
         rule = rules[rule_id]
         extra_closed = closed[rule.agreement_id]
@@ -427,16 +427,19 @@ def _plan_groups(*, kind: str, keys: set[tuple], now: dt.datetime) -> list[dict]
                 ladder_length=len(ladder),
                 extra_closed=extra_closed,
             )
-        sample = Deadline(
-            rule=rule,
-            content_type=ContentType.objects.get_for_id(content_type_id),
-            object_id=_ID_MARKER,
-            due_at=due_at,
-            escalation_level=reached,
-        )
-        before, after = emails.notification_text(kind=kind, deadline=sample, level=step).split(
-            _ID_MARKER
-        )
+        # The text depends on the rule only through its kind: agreements share their texts.
+        text_key = (rule.kind, due_at, content_type_id, reached, step.pk if step else None)
+        if text_key not in texts:
+            sample = Deadline(
+                rule=rule,
+                content_type=ContentType.objects.get_for_id(content_type_id),
+                object_id=_ID_MARKER,
+                due_at=due_at,
+                escalation_level=reached,
+            )
+            text = emails.notification_text(kind=kind, deadline=sample, level=step)
+            texts[text_key] = text.split(_ID_MARKER)
+        before, after = texts[text_key]
         groups.append(
             {
                 "g_rule": rule_id,
@@ -556,13 +559,13 @@ def _claim(
         rows = cursor.fetchall()
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    if keys:
+    if keys and connection.vendor != "postgresql":
         return [(pk, rule, _as_moment(due), ct, level) for pk, rule, due, ct, level in rows]
     return rows
 
 
 def _as_moment(value: dt.datetime | str) -> dt.datetime:
-    """Raw SQLite rows carry datetimes as naive UTC (text or not); PostgreSQL's are aware."""
+    """Raw SQLite rows carry datetimes as naive UTC, as text or not."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
