@@ -26,6 +26,8 @@ from sip.pdf import kallelse_letter_pdf, plan_pdf
 from sip.selectors import (
     case_detail,
     case_get_for_user,
+    case_ids_for_user,
+    case_list_by_ids,
     case_list_for_user,
     individual_address_visible,
     individual_list_for_user,
@@ -64,10 +66,11 @@ def _case_units(case: Case):
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(case_list_for_user(user=request.user), CASES_PER_PAGE).get_page(
+    page = Paginator(case_ids_for_user(user=request.user), CASES_PER_PAGE).get_page(
         request.GET.get("sida")
     )
-    return render(request, "sip/case_list.html", {"cases": page, "page": page})
+    cases = case_list_by_ids(ids=list(page.object_list))
+    return render(request, "sip/case_list.html", {"cases": cases, "page": page})
 
 
 @login_required

@@ -39,7 +39,7 @@ from actors.models import Membership, User
 from deadlines.models import Deadline
 from sip.management.commands.generate_scale_data import STATS_FILE
 from sip.models import Case
-from sip.selectors import case_detail, case_get_for_user, case_list_for_user
+from sip.selectors import case_detail, case_get_for_user, case_ids_for_user, case_list_by_ids
 from sip.views import CASES_PER_PAGE
 
 MARK_START = "<!-- bench:start -->"
@@ -75,7 +75,8 @@ class Page:
 
 
 def _case_list_main(cast: Cast) -> object:
-    return list(Paginator(case_list_for_user(user=cast.coordinator), CASES_PER_PAGE).get_page(1))
+    page = Paginator(case_ids_for_user(user=cast.coordinator), CASES_PER_PAGE).get_page(1)
+    return case_list_by_ids(ids=list(page.object_list))
 
 
 def _case_detail_main(cast: Cast) -> object:
