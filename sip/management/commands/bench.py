@@ -166,7 +166,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=50, help="Timed requests per page.")
         parser.add_argument("--load-seconds", type=int, default=30)
-        parser.add_argument("--connections", type=int, default=8, help="wrk connections.")
+        parser.add_argument(
+            "--connections", type=int, default=4, help="wrk connections (two per worker)."
+        )
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
         parser.add_argument("--sweep-repeat", type=int, default=2)
         parser.add_argument("--skip-sweep", action="store_true")
