@@ -201,6 +201,11 @@ class Case(models.Model):
         verbose_name = _("SIP-ärende")
         verbose_name_plural = _("SIP-ärenden")
         ordering = ["-opened_at"]
+        # A user's case list reads ids and dates from indexes alone (sip.selectors).
+        indexes = [
+            models.Index(fields=["convening_unit", "id"], name="case_unit_id_idx"),
+            models.Index(fields=["id"], include=["opened_at"], name="case_id_opened_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -282,6 +287,7 @@ class Participant(models.Model):
         verbose_name = _("deltagare")
         verbose_name_plural = _("deltagare")
         ordering = ["pk"]
+        indexes = [models.Index(fields=["unit", "case"], name="participant_unit_case_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(unit__isnull=False) | ~Q(organisation=""),

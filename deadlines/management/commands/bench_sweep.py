@@ -1,7 +1,12 @@
-"""Benchmark: the claiming sweep against the plainest possible single UPDATE (not a test)."""
+"""Benchmark: the claiming sweep against the plainest possible single UPDATE (not a test).
+
+Two modes. By default it loads N synthetic open deadlines, sweeps them and deletes them again.
+With --existing it measures the deadlines already in the database (e.g. generate_scale_data's)
+and rolls every change back, so the data stays as it was and the run can be repeated.
+"""
 
 import datetime as dt
-import io
+import json
 import resource
 import time
 
@@ -12,50 +17,117 @@ from django.utils import timezone
 
 from actors.models import Huvudman, Membership, Unit, User
 from agreements.models import Agreement, DeadlineRule
+from deadlines.models import Deadline
 from deadlines.services import deadline_sweep
 
 BENCH_KEY = "bench-sweep"
+# The plainest statement that does the sweep's core job: the floor the sweep is compared with.
+BARE_UPDATE = (
+    "UPDATE deadlines_deadline SET status = 'breached', breached_at = now() "
+    "WHERE status = 'open' AND due_at < %s"
+)
+# Rows per COPY write: loading stays within a few MB, so peak RSS is the sweep's own.
+_LOAD_CHUNK = 10_000
 
 
 class Command(BaseCommand):
-    help = "Time deadline_sweep on N open deadlines (5 % overdue) against one bare UPDATE."
+    help = "Time deadline_sweep against one bare UPDATE, on synthetic or existing deadlines."
 
     def add_arguments(self, parser):
         parser.add_argument("--deadlines", type=int, default=100_000)
+        parser.add_argument(
+            "--existing",
+            action="store_true",
+            help="Measure the deadlines already in the database; roll every change back.",
+        )
+        parser.add_argument(
+            "--repeat", type=int, default=2, help="With --existing: runs of each, best counts."
+        )
+        parser.add_argument("--json", action="store_true", help="Print one JSON line only.")
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_sweep needs PostgreSQL (it loads rows with COPY).")
-        n = options["deadlines"]
         now = timezone.now()
+        if options["existing"]:
+            figures = self._existing(now=now, repeat=max(1, options["repeat"]))
+        else:
+            figures = self._synthetic(now=now, n=options["deadlines"])
+        figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        if options["json"]:
+            self.stdout.write(json.dumps(figures))
+            return
+        self.stdout.write(
+            f"deadline_sweep: {figures['sweep_s']:.3f} s, breached {figures['breached']}"
+        )
+        self.stdout.write(
+            f"single UPDATE : {figures['update_s']:.3f} s, breached {figures['updated']}"
+        )
+        self.stdout.write(f"ratio         : {figures['sweep_s'] / figures['update_s']:.2f}x")
+        self.stdout.write(f"peak RSS      : {figures['peak_rss_mb']} MB")
+
+    # --- existing data: every run in a transaction that is rolled back ---------------------------
+
+    def _existing(self, *, now: dt.datetime, repeat: int) -> dict:
+        """Alternate bare UPDATE and sweep `repeat` times each and keep the best of each.
+
+        Foreign keys are checked immediately so the sweep's deferred checks, which would
+        otherwise run at a COMMIT that never comes, are part of what is timed.
+        """
+        open_count = Deadline.objects.filter(status=Deadline.Status.OPEN).count()
+        sweeps, updates = [], []
+        for _ in range(repeat):
+            with transaction.atomic():
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    cursor.execute(BARE_UPDATE, [now])
+                    updated = cursor.rowcount
+                updates.append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                started = time.perf_counter()
+                result = deadline_sweep(now=now, send_email=False)
+                sweeps.append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+        return {
+            "open": open_count,
+            "sweep_s": min(sweeps),
+            "breached": len(result.breached_ids),
+            "reminded": len(result.reminded_ids),
+            "escalated": len(result.escalated_ids),
+            "update_s": min(updates),
+            "updated": updated,
+        }
+
+    # --- synthetic data: loaded, swept with commits, deleted --------------------------------------
+
+    def _synthetic(self, *, now: dt.datetime, n: int) -> dict:
         rule, unit, manager = self._fixtures()
         try:
             started = time.perf_counter()
             self._load(n=n, now=now, rule=rule, unit=unit)
-            self.stdout.write(f"generated {n} deadlines in {time.perf_counter() - started:.2f} s")
+            loaded = time.perf_counter() - started
 
             started = time.perf_counter()
             # E-mail off: the benchmark measures claims, history and notifications, not SMTP.
             result = deadline_sweep(now=now, send_email=False)
             sweep_seconds = time.perf_counter() - started
-            breached = len(result.breached_ids)
 
             self._reset(unit=unit)
             started = time.perf_counter()
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE deadlines_deadline SET status = 'breached', breached_at = now() "
-                    "WHERE status = 'open' AND due_at < %s",
-                    [now],
-                )
-                bare = cursor.rowcount
-            bare_seconds = time.perf_counter() - started
-
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            self.stdout.write(f"deadline_sweep: {sweep_seconds:.3f} s, breached {breached}")
-            self.stdout.write(f"single UPDATE : {bare_seconds:.3f} s, breached {bare}")
-            self.stdout.write(f"ratio         : {sweep_seconds / bare_seconds:.1f}x")
-            self.stdout.write(f"peak RSS      : {peak_mb:.0f} MB")
+                cursor.execute(BARE_UPDATE, [now])
+                updated = cursor.rowcount
+            return {
+                "open": n,
+                "load_s": loaded,
+                "sweep_s": sweep_seconds,
+                "breached": len(result.breached_ids),
+                "update_s": time.perf_counter() - started,
+                "updated": updated,
+            }
         finally:
             self._clean(rule=rule, unit=unit, manager=manager)
 
@@ -102,21 +174,21 @@ class Command(BaseCommand):
             (now + dt.timedelta(days=7)).isoformat(),
         )
         started, created = (now - dt.timedelta(days=7)).isoformat(), now.isoformat()
-        buffer = io.StringIO()
-        for i in range(n):
-            due = overdue if i % 20 == 0 else upcoming
-            buffer.write(
-                f"{content_type.pk}\t{i + 1}\t{rule.pk}\tkallelse\t{started}\t{due}\topen\t\t"
-                f"{unit.pk}\t0\t0\t{created}\n"
-            )
-        buffer.seek(0)
         columns = (
             "content_type_id, object_id, rule_id, kind, started_at, due_at, status, reason, "
             "responsible_unit_id, escalation_level, reminders_sent, created_at"
         )
         sql = f"COPY deadlines_deadline ({columns}) FROM STDIN"
         with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(buffer.getvalue())
+            for start in range(0, n, _LOAD_CHUNK):
+                copy.write(
+                    "".join(
+                        f"{content_type.pk}\t{i + 1}\t{rule.pk}\tkallelse\t{started}\t"
+                        f"{overdue if i % 20 == 0 else upcoming}\topen\t\t{unit.pk}\t0\t0\t"
+                        f"{created}\n"
+                        for i in range(start, min(start + _LOAD_CHUNK, n))
+                    )
+                )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE deadlines_deadline")
 
