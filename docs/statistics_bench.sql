@@ -1,5 +1,5 @@
 -- National-scale data for the statistics report (docs/statistics.md): 290 municipalities, 3,000 units,
--- 250k people, 300k cases, ~1.8M deadlines. Run in a migrated, otherwise empty database:
+-- 250k people, 300k cases, ~1.8M deadlines, 80k deviation reports. Run in a migrated, otherwise empty database:
 --   psql -d DB -f docs/statistics_bench.sql   (about 4 minutes on a 2-core machine)
 INSERT INTO actors_user (password,last_login,is_superuser,username,first_name,last_name,email,is_staff,is_active,date_joined,title,phone)
 VALUES ('x',NULL,false,'bench','B','B','b@example.se',false,true,now(),'','');
@@ -44,5 +44,17 @@ SELECT c.id, k.kind, c.opened_at + interval '5 days', c.opened_at + interval '20
        (SELECT min(id) FROM agreements_deadlinerule)
 FROM sip_case c CROSS JOIN (VALUES ('kostnadsfordelning_akut'), ('halsoundersokning'), ('skyddsbedomning'), ('forhandsbedomning')) AS k(kind)
 WHERE k.kind <> 'kostnadsfordelning_akut' OR c.id % 30 = 0;
+-- 80k deviation reports (one per 3.75 cases): 1 in 10 without a case, drafts and dismissed drafts among
+-- them, at the first, second or third step of the agreement's seeded ladder (or none).
+INSERT INTO sip_deviationreport (category,occurred_at,description,status,created_at,registered_at,closed_at,agreement_id,case_id,deadline_id,invitation_id,level_id,meeting_id,reported_by_id,reporting_unit_id)
+SELECT (ARRAY['missad_frist','utebliven_narvaro','plan_ej_foljd','informationsoverforing','kostnadstvist','annat'])[1 + c.id % 6],
+       c.opened_at + interval '20 days', 'x',
+       CASE WHEN c.id % 20 = 0 THEN 'utkast' WHEN c.id % 20 = 4 THEN 'avfardad' ELSE (ARRAY['registrerad','mottagen','eskalerad','avslutad'])[1 + c.id % 4] END,
+       c.opened_at + interval '20 days',
+       CASE WHEN c.id % 20 NOT IN (0, 4) THEN c.opened_at + interval '21 days' END, NULL,
+       c.agreement_id, CASE WHEN c.id % 10 <> 3 THEN c.id END, NULL, NULL,
+       CASE WHEN c.id % 20 NOT IN (0, 4) THEN (SELECT l.id FROM agreements_escalationlevel l WHERE l.agreement_id = c.agreement_id ORDER BY l."order" OFFSET c.id % 4 LIMIT 1) END,
+       NULL, NULL, c.convening_unit_id
+FROM sip_case c WHERE c.id % 15 IN (1, 5, 9, 13);
 ANALYZE;
-SELECT (SELECT count(*) FROM sip_case) cases, (SELECT count(*) FROM deadlines_deadline) deadlines, (SELECT count(*) FROM sip_meeting) meetings, (SELECT count(*) FROM sip_consent) consents;
+SELECT (SELECT count(*) FROM sip_case) cases, (SELECT count(*) FROM deadlines_deadline) deadlines, (SELECT count(*) FROM sip_meeting) meetings, (SELECT count(*) FROM sip_consent) consents, (SELECT count(*) FROM sip_deviationreport) deviation_reports;

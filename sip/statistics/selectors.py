@@ -6,8 +6,8 @@ see these raw tables: statistics_report() hands them through suppression.publish
 small counts. Definitions of every indicator: docs/statistics.md.
 
 The SQL uses fixed aliases so the group and split expressions fit every query:
-a = agreement, u = unit (convening; for cost splits the responsible unit), i = the individual,
-m = the individual's home municipality.
+a = agreement, u = unit (convening; for cost splits the responsible unit, for deviation reports
+the reporting unit), i = the individual, m = the individual's home municipality.
 """
 
 import datetime as dt
@@ -23,9 +23,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Huvudman, Membership, Municipality, SteeringGroup, Unit, User
-from agreements.models import Agreement, DeadlineRule
+from agreements.models import Agreement, DeadlineRule, EscalationLevel
 from deadlines import calendar
 from deadlines.models import Deadline
+from sip.deviations.models import DeviationReport
 from sip.models import Case, Consent, Individual, Meeting
 from sip.statistics import suppression
 from sip.statistics.tables import (
@@ -693,12 +694,114 @@ def convening_unit_tables(query: ReportQuery) -> list[Table]:
     ]
 
 
+# A deviation report without a case concerns no known person: it has a column of its own in the
+# gender/age table, so that table's totals still count every report.
+NO_CASE = "utan_arende"
+# The level column of a report standing below its agreement's ladder, or under one without any.
+NO_LEVEL = "ingen"
+
+
+def _level_columns(keys: set[str]) -> list[Column]:
+    """No level, then every step from the first up to the highest reached, so a step nobody
+    reached shows as such."""
+    steps = [int(key) for key in keys if key != NO_LEVEL]
+    return [
+        Column(NO_LEVEL, gettext("Ingen nivå (berörda chefer)")),
+        *(
+            Column(str(step), gettext("Steg %(order)d") % {"order": step})
+            for step in range(min([1, *steps]), max(steps, default=0) + 1)
+        ),
+    ]
+
+
+def deviation_tables(query: ReportQuery) -> list[Table]:
+    """Deviation reports registered in the period: by the person's gender or age, by category and
+    by the level of the agreement's escalation ladder they have reached.
+
+    A report counts once in each table, so the three tables share their row totals and grand
+    total (`margins`). Rows: the report's agreement, the person's home municipality (through the
+    case), and the reporting unit and its huvudman.
+    """
+    unit = "dv.reporting_unit_id"
+    split = _split_sql(query.split, reference_day=_local_date("dv.registered_at"))
+    sql = f"""
+        SELECT {_group_sql(query.dimension, unit=unit)},
+               dv.category,
+               l."order",
+               CASE WHEN i.id IS NULL THEN %(no_case)s ELSE {split} END,
+               count(*)
+        FROM {_table(DeviationReport)} dv
+        JOIN {_table(Agreement)} a ON a.id = dv.agreement_id
+        LEFT JOIN {_table(EscalationLevel)} l ON l.id = dv.level_id
+        LEFT JOIN {_table(Case)} c ON c.id = dv.case_id
+        LEFT JOIN {_table(Individual)} i ON i.id = c.individual_id
+        {_dimension_joins(query.dimension, unit=unit)}
+        WHERE dv.registered_at >= %(start)s AND dv.registered_at < %(end)s
+          AND dv.status <> ALL(%(unconfirmed)s)
+          AND {_scope_sql(unit=unit)}
+        GROUP BY 1, 2, 3, 4"""  # noqa: S608 - only code-defined fragments are interpolated
+    params = _params(query) | {
+        "no_case": NO_CASE,
+        "unconfirmed": sorted(DeviationReport.UNCONFIRMED),
+    }
+    by_person: dict[tuple[str | None, str], int] = {}
+    by_category: dict[tuple[str | None, str], int] = {}
+    by_level: dict[tuple[str | None, str], int] = {}
+    for group_key, category, order, column, count in _fetch(sql, params):
+        group = _key(group_key)
+        level = NO_LEVEL if order is None else str(order)
+        for cells, key in ((by_person, column), (by_category, category), (by_level, level)):
+            cells[(group, key)] = cells.get((group, key), 0) + count
+    person_columns = _split_columns(query.split, {key for _group, key in by_person} - {NO_CASE})
+    margins = "deviations"
+    return [
+        CountTable(
+            key="deviations",
+            title=_("Avvikelserapporter"),
+            definition=_(
+                "Avvikelserapporter som registrerades under perioden; utkast räknas inte. "
+                "Kön och ålder (på registreringsdagen) gäller den enskilde i rapportens "
+                "SIP-ärende; en rapport utan ärende står under ”utan ärende”. Verksamhet och "
+                "huvudman: den rapporterande verksamhetens."
+            ),
+            cells=by_person,
+            columns=[*person_columns, Column(NO_CASE, gettext("utan ärende"))],
+            columns_label=str(Split(query.split).label),
+            margins=margins,
+        ),
+        CountTable(
+            key="deviations_by_category",
+            title=_("Avvikelserapporter per kategori"),
+            definition=_("Samma avvikelserapporter, fördelade på rapportens kategori."),
+            cells=by_category,
+            columns=[Column(key, str(label)) for key, label in DeviationReport.Category.choices],
+            columns_label=gettext("Kategori"),
+            margins=margins,
+        ),
+        CountTable(
+            key="deviations_by_level",
+            title=_("Avvikelserapporter per nivå"),
+            definition=_(
+                "Samma avvikelserapporter, fördelade på den nivå i överenskommelsens egen "
+                "eskaleringstrappa som avvikelsen har nått när statistiken tas fram. Steg = nivåns "
+                "ordning i trappan; ingen nivå = hanteras av de berörda verksamheternas chefer "
+                "(eller överenskommelsen saknar trappa)."
+            ),
+            cells=by_level,
+            columns=_level_columns({key for _group, key in by_level}),
+            columns_label=gettext("Nivå"),
+            margins=margins,
+        ),
+    ]
+
+
 # The report, section by section. Each function runs one query and returns finished raw tables;
-# a new indicator (e.g. deviation reports by category and by level) is one more function here.
+# a new indicator is one more function here.
 SECTIONS: tuple[Callable[[ReportQuery], list[Table]], ...] = (
     case_tables,
     cost_split_tables,
     convening_unit_tables,
+    deviation_tables,
 )
 
 
@@ -807,6 +910,9 @@ _TABLE_ORDER = {
             "days_to_meeting",
             "cost_split_on_time",
             "units_convening",
+            "deviations",
+            "deviations_by_category",
+            "deviations_by_level",
         ]
     )
 }

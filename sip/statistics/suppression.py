@@ -11,6 +11,9 @@ The rule (docs/statistics.md, "Suppression"):
    - if the total is known and every hidden cell is under 5, their sum must not pin each one
      (two hidden cells summing to 8 must each be 4), so another cell is hidden the same way.
    Every line touched by a newly hidden cell is checked again, until none changes.
+   Count tables that share their margins (CountTable.margins: the same reports by category and by
+   level) are suppressed together: a row total or grand total hidden in one is hidden in all,
+   and their lines are checked again, until they agree.
 3. Shares and durations are not sums of their cells; a share or median over fewer than 5 shows
    "<5". Unit counts are not about people and are shown as they are.
 """
@@ -74,14 +77,22 @@ def _line_needs_more(line: list, total, values: dict, states: dict) -> bool:
 
 
 def suppress_counts(
-    values: dict[tuple[int, int], int], *, rows: int, columns: int, siblings: list[list[int]]
+    values: dict[tuple[int, int], int],
+    *,
+    rows: int,
+    columns: int,
+    siblings: list[list[int]],
+    hidden: frozenset[tuple[int, int]] = frozenset(),
 ) -> dict[tuple[int, int], str]:
     """The state of every cell of a count table, totals included (row or column TOTAL = -1).
 
     `values` holds the inner cells and all totals; `siblings` lists groups of row indexes whose sum
-    another table shows.
+    another table shows; `hidden` cells are hidden from the start (another table hides them).
     """
     states = {cell: SMALL_STATE if value < LIMIT else SHOWN for cell, value in values.items()}
+    for cell in hidden:
+        if states[cell] == SHOWN:
+            states[cell] = HIDDEN_STATE
     all_columns = [*range(columns), TOTAL]
     # Lines, in this order: each row (TOTAL last), each column (TOTAL last), then each column of
     # each sibling group. A cell's lines are found by arithmetic on that order, so hiding a cell
@@ -146,8 +157,7 @@ def _siblings(groups: list[Group]) -> list[list[int]]:
     return list(by_parent.values())
 
 
-def _publish_counts(table: CountTable, groups: list[Group], columns: list[Column], shown: range):
-    columns = table.columns if table.columns is not None else columns
+def _count_values(table: CountTable, groups: list[Group], columns: list[Column]) -> dict:
     values: dict[tuple[int, int], int] = {}
     for r, group in enumerate(groups):
         for c, column in enumerate(columns):
@@ -155,9 +165,61 @@ def _publish_counts(table: CountTable, groups: list[Group], columns: list[Column
         values[(r, TOTAL)] = sum(values[(r, c)] for c in range(len(columns)))
     for c in [*range(len(columns)), TOTAL]:
         values[(TOTAL, c)] = sum(values[(r, c)] for r in range(len(groups)))
-    states = suppress_counts(
-        values, rows=len(groups), columns=len(columns), siblings=_siblings(groups)
-    )
+    return values
+
+
+def _count_states(
+    tables: list, groups: list[Group], columns: list[Column]
+) -> dict[str, tuple[dict, dict]]:
+    """The values and suppression states of every count table of the report, by table key.
+
+    Tables that share their margins are run again with every margin cell hidden in any of them
+    hidden from the start, until all hide the same margins. Each run can only add hidden margins,
+    so this ends; usually the first run already agrees.
+    """
+    siblings = _siblings(groups)
+
+    def run(table: CountTable, hidden: frozenset) -> tuple[dict, dict]:
+        own = table.columns if table.columns is not None else columns
+        values = _count_values(table, groups, own)
+        return values, suppress_counts(
+            values, rows=len(groups), columns=len(own), siblings=siblings, hidden=hidden
+        )
+
+    states: dict[str, tuple[dict, dict]] = {}
+    linked: dict[str, list[CountTable]] = {}
+    for table in tables:
+        if not isinstance(table, CountTable):
+            continue
+        if table.margins:
+            linked.setdefault(table.margins, []).append(table)
+        else:
+            states[table.key] = run(table, frozenset())
+    for members in linked.values():
+        hidden: frozenset = frozenset()
+        while True:
+            found = {table.key: run(table, hidden) for table in members}
+            margins = [
+                {cell for cell, state in cells.items() if cell[1] == TOTAL and state != SHOWN}
+                for _values, cells in found.values()
+            ]
+            union = frozenset().union(*margins)
+            if all(margin == union for margin in margins):
+                break
+            hidden = union
+        states |= found
+    return states
+
+
+def _publish_counts(
+    table: CountTable,
+    groups: list[Group],
+    columns: list[Column],
+    shown: range,
+    suppressed: tuple[dict, dict],
+):
+    columns = table.columns if table.columns is not None else columns
+    values, states = suppressed
 
     def row(r: int, label: str) -> Row:
         return Row(
@@ -271,8 +333,8 @@ def _publish_units(table: UnitTable, groups: list[Group], columns: list[Column],
     )
 
 
+# Count tables are published with their states from _count_states (suppressed report-wide).
 _PUBLISHERS = {
-    CountTable: _publish_counts,
     ShareTable: _publish_shares,
     DurationTable: _publish_durations,
     UnitTable: _publish_units,
@@ -308,9 +370,15 @@ def publish(
         group_count=len(report.groups),
     )
     shown = range(len(report.groups))[rows or slice(None)]
+    count_states = _count_states(report.tables, report.groups, report.columns)
     for table in report.tables:
-        publisher = _PUBLISHERS[type(table)]
-        kind, header, rows_shown, total = publisher(table, report.groups, report.columns, shown)
+        if isinstance(table, CountTable):
+            kind, header, rows_shown, total = _publish_counts(
+                table, report.groups, report.columns, shown, count_states[table.key]
+            )
+        else:
+            publisher = _PUBLISHERS[type(table)]
+            kind, header, rows_shown, total = publisher(table, report.groups, report.columns, shown)
         if kind == "units":
             columns_label = ""
         elif isinstance(table, CountTable) and table.columns is not None:

@@ -37,6 +37,10 @@ class CountTable:
     columns: list[Column] | None = None
     # What those own columns are, e.g. "Kategori"; shown where the split's name would be.
     columns_label: str = ""
+    # Tables with the same non-empty `margins` count the same things in different columns (every
+    # deviation report once by category, once by level): their row totals and grand total are the
+    # same numbers, so suppression hides them alike in all of them.
+    margins: str = ""
 
 
 @dataclass

@@ -15,6 +15,23 @@ Working days are counted by hand in the comments (2025: Easter 18–21 April, Na
 | W1   | woman 45, Söd. | BUP  | Thu 16 Jan | 20 Jan (2) | 3 Feb (12)       | adults; late       |
 | E1   | girl 10, Norr. | IFO  | Nov 2024   | Dec 2024   | 10 Jan 2025      | 2nd consent 2025   |
 | X1   | girl 9, Väst.  | Ann. | –          | –          | –                | outside the group  |
+
+Deviation reports (the children's agreement has a ladder of three steps, the adults' none):
+
+| report | unit | case | category                | level reached | registered            |
+|--------|------|------|-------------------------|---------------|-----------------------|
+| D1     | IFO  | G1   | missad frist            | 1             | 20 Mar 2025           |
+| D2     | IFO  | G2   | utebliven närvaro       | 2             | 5 May 2025            |
+| D3     | IFO  | B1   | planen följs inte       | 3 (closed)    | 10 Jun 2025           |
+| D4     | BUP  | W1   | informationsöverföring  | none (adults) | 10 Feb 2025           |
+| D5     | BUP  | –    | tvist om kostnadsansvar | 1             | 1 Sep 2025            |
+| D6     | IFO  | G3   | annat                   | 1             | 1 Jan 2025 00:30      |
+| D7     | IFO  | G1   | missad frist            | – (draft)     | – (created Apr 2025)  |
+| D8     | IFO  | G2   | missad frist            | – (dismissed) | – (created Apr 2025)  |
+| D9     | IFO  | B2   | missad frist            | 1             | 31 Dec 2024 23:30     |
+| D10    | Ann. | X1   | annat                   | none          | 1 Jul 2025            |
+
+Times are Stockholm's. Every report's text names its person, so a leak of it would show.
 """
 
 import datetime as dt
@@ -24,9 +41,10 @@ import pytest
 import time_machine
 
 from actors.models import County, Huvudman, Unit
-from agreements.models import Agreement, ClosedDay, DeadlineRule
+from agreements.models import Agreement, ClosedDay, DeadlineRule, EscalationLevel
 from deadlines.calendar import STOCKHOLM, close_of_day
 from deadlines.models import Deadline
+from sip.deviations.models import DeviationReport
 from sip.models import Case, Individual, Meeting
 from sip.statistics.selectors import COST_SPLIT_KIND, Period
 from tests import factories
@@ -52,6 +70,7 @@ class World:
     units: dict[str, Unit]
     huvudman: dict[str, Huvudman]
     municipalities: dict
+    levels: dict[int, EscalationLevel] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     people: list[Individual] = field(default_factory=list)
     serial: int = 0
@@ -109,6 +128,40 @@ class World:
             kallelse_sent_at=kallelse,
             status=Meeting.Status.HELD if held else Meeting.Status.PLANNED,
             held_at=starts if held else None,
+        )
+
+    def deviation(
+        self,
+        *,
+        unit: str,
+        category: str,
+        registered: dt.datetime | None,
+        case: str | None = None,
+        level: int | None = None,
+        status: str = DeviationReport.Status.REGISTERED,
+        created: dt.datetime | None = None,
+    ) -> DeviationReport:
+        """A report on the children's agreement, or on its case's; `level` is a step of the
+        children's ladder."""
+        on_case = self.cases[case] if case else None
+        person = on_case.individual if on_case else None
+        created = created or registered
+        return factories.DeviationReportFactory(
+            agreement=on_case.agreement if on_case else self.barn,
+            reporting_unit=self.units[unit],
+            category=category,
+            case=on_case,
+            level=self.levels[level] if level else None,
+            status=status,
+            occurred_at=created - dt.timedelta(days=1),
+            created_at=created,
+            registered_at=registered,
+            closed_at=created if status in DeviationReport.FINAL else None,
+            description=(
+                f"{person.first_name} {person.last_name} fick ingen kallelse."
+                if person
+                else "Parterna är oense om kostnaden."
+            ),
         )
 
     def deadline(
@@ -281,6 +334,36 @@ def world(db) -> World:
     w.deadline("G2", cost, started=at(2025, 9, 1, 10), due_at=due(2025, 9, 12), status=breached)
     w.deadline("W1", cost, started=at(2025, 9, 1, 10), due_at=due(2025, 9, 12),
                status=Deadline.Status.WAIVED, agreement=vuxna, unit="bup")  # fmt: skip
+
+    for order, name, kind in (
+        (1, "Ansvariga chefer", EscalationLevel.Kind.UNIT_MANAGERS),
+        (2, "BUS-grupp", EscalationLevel.Kind.STEERING_GROUP),
+        (3, "Beredningsgrupp", EscalationLevel.Kind.STEERING_GROUP),
+    ):
+        w.levels[order] = factories.EscalationLevelFactory(
+            agreement=barn, order=order, name=name, kind=kind
+        )
+    category, status = DeviationReport.Category, DeviationReport.Status
+    w.deviation(unit="ifo", case="G1", category=category.MISSED_DEADLINE, level=1,
+                registered=at(2025, 3, 20, 10))  # fmt: skip
+    w.deviation(unit="ifo", case="G2", category=category.NON_ATTENDANCE, level=2,
+                status=status.ESCALATED, registered=at(2025, 5, 5, 10))  # fmt: skip
+    w.deviation(unit="ifo", case="B1", category=category.PLAN_NOT_FOLLOWED, level=3,
+                status=status.CLOSED, registered=at(2025, 6, 10, 10))  # fmt: skip
+    w.deviation(unit="bup", case="W1", category=category.INFORMATION_TRANSFER,
+                registered=at(2025, 2, 10, 10))  # fmt: skip
+    w.deviation(unit="bup", category=category.COST_DISPUTE, level=1,
+                registered=at(2025, 9, 1, 10))  # fmt: skip
+    w.deviation(unit="ifo", case="G3", category=category.OTHER, level=1,
+                registered=at(2025, 1, 1, 0, 30))  # fmt: skip
+    w.deviation(unit="ifo", case="G1", category=category.MISSED_DEADLINE, status=status.DRAFT,
+                registered=None, created=at(2025, 4, 2, 10))  # fmt: skip
+    w.deviation(unit="ifo", case="G2", category=category.MISSED_DEADLINE,
+                status=status.DISMISSED, registered=None, created=at(2025, 4, 3, 10))  # fmt: skip
+    w.deviation(unit="ifo", case="B2", category=category.MISSED_DEADLINE, level=1,
+                registered=at(2024, 12, 31, 23, 30))  # fmt: skip
+    w.deviation(unit="annan", case="X1", category=category.OTHER,
+                registered=at(2025, 7, 1, 10))  # fmt: skip
     return w
 
 

@@ -1,5 +1,7 @@
 """Each indicator and each split against values worked out by hand from the world in conftest."""
 
+import datetime as dt
+
 import pytest
 
 from sip.statistics import selectors
@@ -341,3 +343,276 @@ def test_it_counts_a_cost_split_clock_whose_person_it_cannot_find_in_the_total_o
     cost = next(table for table in published.tables if table.key == "cost_split_on_time")
     # 2 of 4 on time at IFO: G1, the unknown person; G2 breached, B1 late. Too few to show.
     assert cost.total_row.total.text == "<5"
+
+
+# --- deviation reports (D1–D10 in conftest) -----------------------------------------------------
+
+MISSED, ABSENT, PLAN, INFO, COST, OTHER = (
+    "missad_frist",
+    "utebliven_narvaro",
+    "plan_ej_foljd",
+    "informationsoverforing",
+    "kostnadstvist",
+    "annat",
+)
+
+
+def test_it_counts_registered_deviation_reports_by_category_per_reporting_unit(world, report_clock):
+    report = build()
+    ifo, bup, other = (unit_key(world, name) for name in ("ifo", "bup", "annan"))
+    by_category = table(report, "deviations_by_category")
+
+    # D1–D3 and D6 at IFO, D4–D5 at BUP, D10 at Annan; D7 is a draft, D8 a dismissed draft and D9
+    # was registered half an hour before 2025 began in Stockholm.
+    assert by_category.cells == {
+        (ifo, MISSED): 1,
+        (ifo, ABSENT): 1,
+        (ifo, PLAN): 1,
+        (ifo, OTHER): 1,
+        (bup, INFO): 1,
+        (bup, COST): 1,
+        (other, OTHER): 1,
+    }
+    assert [column.key for column in by_category.columns] == [
+        MISSED,
+        ABSENT,
+        PLAN,
+        INFO,
+        COST,
+        OTHER,
+    ]
+    assert by_category.columns_label == "Kategori"
+
+
+def test_it_counts_deviation_reports_by_the_step_of_the_ladder_they_have_reached(
+    world, report_clock
+):
+    report = build()
+    ifo, bup, other = (unit_key(world, name) for name in ("ifo", "bup", "annan"))
+    by_level = table(report, "deviations_by_level")
+
+    # Step 1: D1, D6 (IFO) and D5 (BUP); D2 escalated to 2, D3 closed at 3; D4 (adults, no
+    # ladder) and D10 stand at no level.
+    assert by_level.cells == {
+        (ifo, "1"): 2,
+        (ifo, "2"): 1,
+        (ifo, "3"): 1,
+        (bup, selectors.NO_LEVEL): 1,
+        (bup, "1"): 1,
+        (other, selectors.NO_LEVEL): 1,
+    }
+    assert [column.label for column in by_level.columns] == [
+        "Ingen nivå (berörda chefer)",
+        "Steg 1",
+        "Steg 2",
+        "Steg 3",
+    ]
+
+
+def test_it_counts_a_report_at_the_level_it_has_reached_now_and_every_step_below_the_highest(
+    world, report_clock
+):
+    """D2 is lifted to step 3 after the period: it counts there; step 2 stays, empty."""
+    report_d2 = world.cases["G2"].deviation_reports.get(status="eskalerad")
+    report_d2.level = world.levels[3]
+    report_d2.save()
+
+    by_level = table(build(), "deviations_by_level")
+
+    assert by_level.cells[(unit_key(world, "ifo"), "3")] == 2
+    assert (unit_key(world, "ifo"), "2") not in by_level.cells
+    assert [column.key for column in by_level.columns] == [selectors.NO_LEVEL, "1", "2", "3"]
+
+
+def test_it_splits_deviation_reports_by_the_persons_gender_and_keeps_reports_without_a_case(
+    world, report_clock
+):
+    report = build()
+    ifo, bup, other = (unit_key(world, name) for name in ("ifo", "bup", "annan"))
+    by_person = table(report, "deviations")
+
+    # D1, D2, D6 are about girls, D3 about a boy, D4 about a woman; D5 has no case.
+    assert by_person.cells == {
+        (ifo, GIRL): 3,
+        (ifo, BOY): 1,
+        (bup, WOMAN): 1,
+        (bup, selectors.NO_CASE): 1,
+        (other, GIRL): 1,
+    }
+    assert [column.label for column in by_person.columns] == [
+        "flicka",
+        "pojke",
+        "annan (barn och unga)",
+        "kvinna",
+        "man",
+        "annan (vuxna)",
+        "utan ärende",
+    ]
+    assert by_person.columns_label == "Kön"
+    # Every table counts every report once: 7 in all.
+    for key in ("deviations", "deviations_by_category", "deviations_by_level"):
+        assert sum(table(report, key).cells.values()) == 7
+
+
+def test_it_splits_deviation_reports_by_age_on_the_day_they_were_registered(world, report_clock):
+    by_person = table(build(split=Split.AGE), "deviations")
+    ifo, bup, other = (unit_key(world, name) for name in ("ifo", "bup", "annan"))
+
+    # Girls born 2015 and X1 born 2016 are 9, B1 (born January 2009) 16, W1 45.
+    assert by_person.cells == {
+        (ifo, "6-12"): 3,
+        (ifo, "13-17"): 1,
+        (bup, "30-49"): 1,
+        (bup, selectors.NO_CASE): 1,
+        (other, "6-12"): 1,
+    }
+    assert [column.key for column in by_person.columns][-1] == selectors.NO_CASE
+
+
+def test_it_places_a_deviation_report_in_the_period_by_its_registration_in_stockholm_time(
+    world, report_clock
+):
+    december = selectors.Period(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+    january = selectors.Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+
+    # D9 at 23:30 on New Year's Eve, D6 at 00:30 on New Year's Day (both 2024 in UTC).
+    assert table(build(period=december), "deviations_by_category").cells == {
+        (unit_key(world, "ifo"), MISSED): 1
+    }
+    assert table(build(period=january), "deviations_by_category").cells == {
+        (unit_key(world, "ifo"), OTHER): 1
+    }
+
+
+def test_it_counts_a_draft_from_the_day_it_is_confirmed(world, report_clock):
+    """D7 (a draft since April) confirmed in November counts as registered in November."""
+    draft = world.cases["G1"].deviation_reports.get(status="utkast")
+    draft.status = "registrerad"
+    draft.registered_at = draft.created_at.replace(month=11)
+    draft.save()
+    april = selectors.Period(dt.date(2025, 4, 1), dt.date(2025, 4, 30))
+    november = selectors.Period(dt.date(2025, 11, 1), dt.date(2025, 11, 30))
+
+    assert table(build(period=april), "deviations_by_category").cells == {}
+    assert table(build(period=november), "deviations_by_category").cells == {
+        (unit_key(world, "ifo"), MISSED): 1
+    }
+
+
+def test_it_groups_deviation_reports_by_the_persons_home_and_a_report_without_a_case_as_unknown(
+    world, report_clock
+):
+    report = build(dimension=Dimension.MUNICIPALITY)
+    norrby, soderby, vasterby = (
+        str(world.municipalities[name].pk) for name in ("norrby", "soderby", "vasterby")
+    )
+
+    assert table(report, "deviations_by_category").cells == {
+        (norrby, MISSED): 1,
+        (norrby, ABSENT): 1,
+        (norrby, PLAN): 1,
+        (norrby, OTHER): 1,
+        (soderby, INFO): 1,
+        (None, COST): 1,
+        (vasterby, OTHER): 1,
+    }
+    assert report.groups[-1].label == "(okänd)"
+
+
+def test_it_groups_deviation_reports_by_agreement_and_by_the_reporting_units_huvudman(
+    world, report_clock
+):
+    by_agreement = table(build(dimension=Dimension.AGREEMENT), "deviations")
+    by_huvudman = table(build(dimension=Dimension.HUVUDMAN), "deviations_by_level")
+    barn, vuxna = str(world.barn.pk), str(world.vuxna.pk)
+    kommun, region, annan = (str(world.huvudman[name].pk) for name in ("kommun", "region", "annan"))
+
+    # D5 has no case but is filed under the children's agreement.
+    assert by_agreement.cells == {
+        (barn, GIRL): 4,
+        (barn, BOY): 1,
+        (barn, selectors.NO_CASE): 1,
+        (vuxna, WOMAN): 1,
+    }
+    assert by_huvudman.cells == {
+        (kommun, "1"): 2,
+        (kommun, "2"): 1,
+        (kommun, "3"): 1,
+        (region, selectors.NO_LEVEL): 1,
+        (region, "1"): 1,
+        (annan, selectors.NO_LEVEL): 1,
+    }
+
+
+def test_a_steering_group_counts_the_deviation_reports_of_its_units_and_of_its_people_only(
+    world, report_clock, member
+):
+    (scope,) = selectors.statistics_scopes_for_user(user=member)
+    # BUP files a report about a boy living in Norrby: his home brings it into the group's scope.
+    world.deviation(
+        unit="bup",
+        case="B2",
+        category=INFO,
+        registered=YEAR_2025.starts_at.replace(month=10),
+    )
+
+    report = build(scope=scope)
+
+    # D1–D3 and D6 (IFO, people of Norrby) and the new one; not D4, D5 (BUP) or D10 (Västerby).
+    assert table(report, "deviations").cells == {
+        (unit_key(world, "ifo"), GIRL): 3,
+        (unit_key(world, "ifo"), BOY): 1,
+        (unit_key(world, "bup"), BOY): 1,
+    }
+
+
+def test_a_manager_counts_the_deviation_reports_their_units_filed(world, report_clock, ifo_manager):
+    (scope,) = selectors.statistics_scopes_for_user(user=ifo_manager)
+
+    cells = table(build(scope=scope), "deviations_by_category").cells
+
+    assert cells == {
+        (unit_key(world, "ifo"), MISSED): 1,
+        (unit_key(world, "ifo"), ABSENT): 1,
+        (unit_key(world, "ifo"), PLAN): 1,
+        (unit_key(world, "ifo"), OTHER): 1,
+    }
+
+
+def test_it_suppresses_small_deviation_counts_so_that_no_total_reveals_them(
+    world, report_clock, member
+):
+    """BUS Norra, per agreement (one row: the children's agreement), 15 more reports at IFO."""
+    (scope,) = selectors.statistics_scopes_for_user(user=member)
+    for step in (1, 2, 3):
+        for n in range(5):
+            world.deviation(
+                unit="ifo",
+                case="G1",
+                category=MISSED,
+                level=step,
+                registered=YEAR_2025.starts_at.replace(month=11, day=1 + n),
+            )
+    report = build(scope=scope, dimension=Dimension.AGREEMENT)
+    published = {
+        published_table.key: published_table
+        for published_table in publish(
+            report, scope_label="", dimension_label="", split_label="Kön"
+        ).tables
+    }
+
+    # Steps: none 0, 1: 2 + 5 = 7, 2: 1 + 5 = 6, 3: 1 + 5 = 6; 19 in all. The empty "no level"
+    # cell is small: alone it would be 19 - 7 - 6 - 6, so the smaller 6 (step 2) is hidden too.
+    by_level = published["deviations_by_level"]
+    assert [cell.text for cell in by_level.rows[0].cells] == ["<5", "7", "x", "6"]
+    assert by_level.rows[0].total.text == "19"
+    assert [cell.text for cell in by_level.total_row.cells] == ["<5", "7", "x", "6"]
+    # By category: missed 1 + 15 = 16, then 1, 1, 0, 0, 1: five small cells summing to 3.
+    by_category = published["deviations_by_category"]
+    assert [cell.text for cell in by_category.rows[0].cells] == ["16"] + ["<5"] * 5
+    # Girls 3 + 15 = 18, one boy; no other children and none without a case.
+    by_person = published["deviations"]
+    assert [cell.text for cell in by_person.rows[0].cells] == ["18", "<5", "<5", "<5"]
+    for published_table in published.values():
+        if published_table.key.startswith("deviations"):
+            assert published_table.total_row.total.text == "19"

@@ -182,3 +182,52 @@ def test_a_table_with_categories_of_its_own_is_published_like_the_split_tables()
     assert [cell.text for cell in table.rows[1].cells] == [SMALL, SMALL]
     assert [cell.text for cell in table.rows[0].cells] == [HIDDEN, HIDDEN]
     assert [cell.text for cell in table.total_row.cells] == ["7", "11"]
+
+
+def linked_report(margins: str) -> RawReport:
+    """The same reports twice: by three categories and by two levels (row totals 8 and 18)."""
+
+    def counts(key: str, cells: dict, columns: list[str]) -> CountTable:
+        return CountTable(
+            key=key,
+            title=key,
+            definition="",
+            cells=cells,
+            columns=[Column(column, column) for column in columns],
+            columns_label=key,
+            margins=margins,
+        )
+
+    return RawReport(
+        period_label="2025",
+        groups=[Group("1", "Norrby"), Group("2", "Söderby")],
+        columns=[],
+        tables=[
+            counts(
+                "by_category",
+                {("1", "a"): 4, ("1", "b"): 4, ("2", "a"): 6, ("2", "b"): 6, ("2", "c"): 6},
+                ["a", "b", "c"],
+            ),
+            counts(
+                "by_level", {("1", "1"): 4, ("1", "2"): 4, ("2", "1"): 9, ("2", "2"): 9}, ["1", "2"]
+            ),
+        ],
+    )
+
+
+def test_tables_that_share_their_totals_hide_the_same_totals():
+    """By level, Norrby's 4 + 4 would be pinned by its total 8, so that total is hidden (and then
+    Söderby's, for the grand total). By category nothing pins Norrby's 4, 4, 0; shown there, its 8
+    would give the level table's cells away."""
+    unlinked = publish(linked_report(""), scope_label="", dimension_label="", split_label="")
+    linked = publish(linked_report("reports"), scope_label="", dimension_label="", split_label="")
+
+    by_category, by_level = unlinked.tables
+    assert [row.total.text for row in by_level.rows] == [HIDDEN, HIDDEN]
+    assert [row.total.text for row in by_category.rows] == ["8", "18"]
+    for table in linked.tables:
+        assert [row.total.text for row in table.rows] == [HIDDEN, HIDDEN]
+        assert table.total_row.total.text == "26"
+    by_category = linked.tables[0]
+    assert [cell.text for cell in by_category.rows[0].cells] == [SMALL, SMALL, SMALL]
+    assert [cell.text for cell in by_category.rows[1].cells] == [HIDDEN, HIDDEN, HIDDEN]

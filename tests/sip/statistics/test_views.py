@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from sip.deviations.models import DeviationReport
 from sip.identity import format_id_number
 from tests import factories
 from tests.helpers import login_verified
@@ -153,6 +154,27 @@ def test_the_csv_has_the_suppressed_figures_and_no_personal_data(
     assert_no_personal_data(text, world)
 
 
+def test_a_steering_group_member_gets_the_deviation_reports_without_personal_data(
+    client, world, member, report_clock
+):
+    """The reports' texts name their people (conftest); only counts leave the statistics."""
+    login_verified(client, member)
+
+    html = client.get(PAGE, YEAR).content.decode()
+    csv = client.get(reverse("sip:statistics_csv"), YEAR).content.decode("utf-8-sig")
+
+    for key in ("deviations", "deviations_by_category", "deviations_by_level"):
+        assert f'id="{key}"' in html
+    prefix = "BUS Norra;2025;Verksamhet (kallande)"
+    # D1–D3 and D6, all filed by IFO Norrby: 4 reports, each cell and total too few to show.
+    assert f"Avvikelserapporter per nivå;{prefix};IFO Norrby;Nivå;Steg 1;<5" in csv
+    assert f"Avvikelserapporter per kategori;{prefix};Totalt;Kategori;Missad frist;<5" in csv
+    assert f"Avvikelserapporter;{prefix};Totalt;Kön;Totalt;<5" in csv
+    assert_no_personal_data(html, world)
+    assert_no_personal_data(csv, world)
+    assert "fick ingen kallelse" not in html + csv
+
+
 def test_the_xlsx_has_one_sheet_per_indicator_and_no_personal_data(
     client, world, member, report_clock
 ):
@@ -203,6 +225,13 @@ def more_cases(world, count: int) -> None:
         )
         world.consent(name, at(2025, 3, 1 + n % 27, 9))
         world.meeting(name, starts=at(2025, 4, 1 + n % 27, 9), kallelse=at(2025, 3, 28, 9))
+        world.deviation(
+            unit="ifo",
+            case=name,
+            category=DeviationReport.Category.values[n % 6],
+            level=1 + n % 3,
+            registered=at(2025, 5, 1 + n % 27, 9),
+        )
     for n in range(count):
         factories.UnitFactory(
             name=f"Enhet {n}",
@@ -218,7 +247,7 @@ def test_the_page_takes_the_same_number_of_queries_whatever_the_data(
     more_cases(world, extra)
     login_verified(client, member)
 
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         response = client.get(PAGE, YEAR)
 
     assert response.status_code == 200
