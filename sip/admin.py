@@ -1,9 +1,9 @@
 """Admin for SIP: only the access log, read-only.
 
-Case content (persons, cases, consents, meetings, plans) is deliberately not in the admin: admins
-manage the directory and the agreements, and read a case only as a member of a unit that has it,
-through the pages that apply the access rules, mask protected persons and log every read
-(docs/access-control.md).
+Case content (persons, cases, consents, meetings, plans, and the placements and deviation reports
+about them) is deliberately not in the admin: admins manage the directory and the agreements, and
+read a case only as a member of a unit that has it, through the pages that apply the access rules,
+mask protected persons and log every read (docs/access-control.md).
 """
 
 from django.contrib import admin
@@ -53,8 +53,3 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-# Sub-feature admins register themselves on import; autodiscovery only loads this module.
-import sip.placements.admin  # noqa: E402, F401
-from sip.deviations import admin as deviation_admin  # noqa: E402, F401 - registers the models

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Municipality, Unit
+from sip.access.models import identity_hidden
 from sip.identity import parse_id_number
 from sip.models import Individual, Invitation, Meeting
 
@@ -86,7 +87,15 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args, individual: Individual, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["guardians"].queryset = individual.guardians.all()
+        guardians = individual.guardians.all()
+        self.fields["guardians"].queryset = guardians
+        if identity_hidden(individual):
+            # Guardians' names would reveal a protected identity: number them instead.
+            labels = {
+                guardian.pk: _("Vårdnadshavare %d") % n
+                for n, guardian in enumerate(guardians, start=1)
+            }
+            self.fields["guardians"].label_from_instance = lambda guardian: labels[guardian.pk]
 
 
 class ConsentRefuseForm(forms.Form):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from config.exceptions import ApplicationError
 from sip import forms, services
 from sip.access.forms import AuthoriseForm, UnmaskForm
-from sip.access.models import AccessLogEntry, MaskedIndividual
+from sip.access.models import AccessLogEntry, identity_hidden
 from sip.access.selectors import access_report_allowed, users_who_may_see_individual
 from sip.access.shortcuts import get_case_or_404, get_individual_or_404
 from sip.emails import Method
@@ -140,7 +140,7 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sip/individual_detail.html",
         {
             "individual": individual,
-            "guardians": [] if _identity_hidden(individual) else list(individual.guardians.all()),
+            "guardians": [] if identity_hidden(individual) else list(individual.guardians.all()),
             "cases": cases,
             "form": form,
             "unmask_form": _unmask_form(individual),
@@ -148,11 +148,6 @@ def individual_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_report": access_report_allowed(user=request.user, individual=individual),
         },
     )
-
-
-def _identity_hidden(individual: Individual) -> bool:
-    """Whether the page shows the mask of a protected identity (guardians would reveal it)."""
-    return isinstance(individual, MaskedIndividual) and individual.protected_identity
 
 
 def _unmask_form(individual: Individual) -> UnmaskForm | None:
@@ -406,13 +401,6 @@ def invitation_answer(
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     form = forms.ConsentForm(request.POST or None, individual=case.individual)
-    if _identity_hidden(case.individual):
-        # Guardians' names would reveal a protected identity: number them instead.
-        labels = {
-            guardian.pk: _("Vårdnadshavare %d") % n
-            for n, guardian in enumerate(case.individual.guardians.all(), start=1)
-        }
-        form.fields["guardians"].label_from_instance = lambda guardian: labels[guardian.pk]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -464,6 +452,7 @@ def participant_remove(request: HttpRequest, pk: int, participant_pk: int) -> Ht
     return redirect("sip:case_detail", pk=case.pk)
 
 
+@login_required
 @require_POST
 def kallelse_send(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     case = _case(request, pk)
@@ -546,7 +535,7 @@ def meeting_ics_download(request: HttpRequest, pk: int, meeting_pk: int) -> Http
     meeting = _meeting(case, meeting_pk)
     method = Method.CANCEL if meeting.status == Meeting.Status.CANCELLED else Method.REQUEST
     recipients = meeting_recipients(
-        meeting=meeting, with_person=not _identity_hidden(case.individual)
+        meeting=meeting, with_person=not identity_hidden(case.individual)
     )
     ics = meeting_ics(meeting=meeting, recipients=recipients, method=method)
     return _file(

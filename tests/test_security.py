@@ -287,6 +287,7 @@ def url_patterns(resolver: URLResolver, prefix: str = ""):
 FIXED_VOCABULARY_PARAMETERS = {
     ("sip/avvikelser/<int:pk>/<slug:step>/", "step"),  # a workflow step name
     ("sip/kalender/feed/<str:token>.ics", "token"),  # the calendar feed's random secret
+    ("sip/arenden/<int:pk>/plan/rad/<str:kind>/", "kind"),  # a plan row's kind: insats or ingen
 }
 
 

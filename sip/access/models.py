@@ -79,6 +79,11 @@ class MaskedIndividual(Individual):
         raise TypeError("A masked display copy of a protected person is never deleted.")
 
 
+def identity_hidden(individual: Individual) -> bool:
+    """Whether a page shows the mask of a protected identity (guardians would reveal it too)."""
+    return isinstance(individual, MaskedIndividual) and individual.protected_identity
+
+
 class AccessLogImmutableError(Exception):
     """Raised on any attempt to change or delete access-log entries through the ORM."""
 

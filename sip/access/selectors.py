@@ -65,7 +65,7 @@ def case_grants(*, user: User, codename: str = VIEW) -> QuerySet[CaseGroupObject
     return _grants(codename).filter(group__unit__in=member_unit_ids(user=user, roles=roles))
 
 
-def _acting_unit(grants: QuerySet[CaseGroupObjectPermission]) -> Subquery:
+def acting_unit(grants: QuerySet[CaseGroupObjectPermission]) -> Subquery:
     """The unit a user acts for on a case: the convening unit when they belong to it, otherwise
     the first of their units (by name) that reaches the case."""
     convening_first = SqlCase(
@@ -78,7 +78,8 @@ def _acting_unit(grants: QuerySet[CaseGroupObjectPermission]) -> Subquery:
     )
 
 
-def _authorised(user: User, individual_ref: str) -> Exists:
+def authorised_for(user: User, individual_ref: str) -> Exists:
+    """Whether `user` is authorised for the protected data of the person at `individual_ref`."""
     return Exists(
         Individual.authorised_users.through.objects.filter(
             individual=OuterRef(individual_ref), user_id=user.pk
@@ -100,11 +101,11 @@ def case_list_for_user(*, user: User) -> QuerySet[Case]:
     return (
         Case.objects.filter(pk__in=view.values("content_object_id"))
         .annotate(
-            viewer_unit_id=_acting_unit(on_case),
+            viewer_unit_id=acting_unit(on_case),
             viewer_can_change=Exists(
                 case_grants(user=user, codename=CHANGE).filter(content_object=OuterRef("pk"))
             ),
-            viewer_authorised=_authorised(user, "individual"),
+            viewer_authorised=authorised_for(user, "individual"),
         )
         .select_related("individual", "convening_unit", "coordinator", "agreement")
         .order_by("-opened_at", "-pk")
@@ -138,7 +139,7 @@ def individual_list_for_user(*, user: User) -> QuerySet[Individual]:
                 When(registered_by_unit__in=units, then=F("registered_by_unit")),
                 default=case_unit,
             ),
-            viewer_authorised=_authorised(user, "pk"),
+            viewer_authorised=authorised_for(user, "pk"),
         )
         .select_related("home_municipality")
     )

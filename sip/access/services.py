@@ -2,6 +2,8 @@
 
 import datetime as dt
 import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -125,20 +127,21 @@ def access_log_record(
     action: str,
     individual: Individual | None = None,
     case: Case | None = None,
-    unit: Unit | None = None,
+    unit_id: int | None = None,
     reason: str = "",
 ) -> AccessLogEntry:
     """Log one read of a person's or a case's data by the request's user.
 
     The one call a view needs after it has found what it shows: pass the case (its person is
-    taken from it) or the person. The unit acted for is `unit`, else the one the selectors
+    taken from it) or the person. The unit acted for is `unit_id`, else the one the selectors
     annotated (`viewer_unit_id`), else it is looked up with the same rule.
     """
     if individual is None:
         if case is None:
             raise ValueError("access_log_record needs a case or a person")
         individual = case.individual
-    unit_id = unit.pk if unit is not None else _viewer_unit_id(request, individual, case)
+    if unit_id is None:
+        unit_id = _viewer_unit_id(request, individual, case)
     entry = _entry(
         request, action=action, individual=individual, case=case, unit_id=unit_id, reason=reason
     )
@@ -146,24 +149,45 @@ def access_log_record(
     return entry
 
 
-def access_log_record_cases(
-    *, request: HttpRequest, cases: list[Case], action: str = AccessLogEntry.Action.LIST
-) -> list[AccessLogEntry]:
-    """Log a list page: one entry per case shown (each row shows a person), in one query.
+@dataclass(frozen=True)
+class Read:
+    """One row of a list page: the person it shows, the case (if any) and the unit acted for."""
 
-    The cases must come from sip.selectors.case_list_for_user, which annotates the unit.
-    """
+    individual: Individual
+    case: Case | None
+    unit_id: int | None
+
+
+def access_log_record_rows(
+    *, request: HttpRequest, rows: Iterable[Read], action: str = AccessLogEntry.Action.LIST
+) -> list[AccessLogEntry]:
+    """Log a list page: one entry per row shown (each row shows a person), in one query."""
     return AccessLogEntry.objects.bulk_create(
         [
             _entry(
                 request,
                 action=action,
-                individual=case.individual,
-                case=case,
-                unit_id=case.viewer_unit_id,
+                individual=row.individual,
+                case=row.case,
+                unit_id=row.unit_id,
             )
-            for case in cases
+            for row in rows
         ]
+    )
+
+
+def access_log_record_cases(
+    *, request: HttpRequest, cases: list[Case], action: str = AccessLogEntry.Action.LIST
+) -> list[AccessLogEntry]:
+    """Log a list of cases; they must come from sip.selectors.case_list_for_user, which
+    annotates the unit acted for."""
+    return access_log_record_rows(
+        request=request,
+        action=action,
+        rows=[
+            Read(individual=case.individual, case=case, unit_id=case.viewer_unit_id)
+            for case in cases
+        ],
     )
 
 

@@ -49,7 +49,8 @@ def reveals(request: HttpRequest, individual: Individual, *, authorised: bool) -
     return not individual.is_protected or (authorised and _unmasked(request, individual.pk))
 
 
-def _shown(request: HttpRequest, individual: Individual, *, authorised: bool) -> Individual:
+def person_shown(request: HttpRequest, individual: Individual, *, authorised: bool) -> Individual:
+    """The person as this viewer may see them: the stored object, or a masked copy."""
     if reveals(request, individual, authorised=authorised):
         return individual
     return MaskedIndividual.of(individual)
@@ -75,7 +76,7 @@ def get_case_or_404(
         # They see the case already, so its existence is no secret: refuse plainly.
         raise PermissionDenied
     access_log_record(request=request, action=action or _default_action(request), case=case)
-    case.individual = _shown(request, case.individual, authorised=case.viewer_authorised)
+    case.individual = person_shown(request, case.individual, authorised=case.viewer_authorised)
     case.person_revealed = not isinstance(case.individual, MaskedIndividual)
     return case
 
@@ -91,7 +92,7 @@ def get_individual_or_404(request: HttpRequest, pk: int, *, action: str | None =
     access_log_record(
         request=request, action=action or _default_action(request), individual=individual
     )
-    shown = _shown(request, individual, authorised=individual.viewer_authorised)
+    shown = person_shown(request, individual, authorised=individual.viewer_authorised)
     shown.viewer_authorised = individual.viewer_authorised
     shown.viewer_unit_id = individual.viewer_unit_id
     shown.person_revealed = shown is individual
@@ -103,5 +104,5 @@ def log_case_list(request: HttpRequest, cases) -> list[Case]:
     rows = list(cases)
     access_log_record_cases(request=request, cases=rows)
     for case in rows:
-        case.individual = _shown(request, case.individual, authorised=case.viewer_authorised)
+        case.individual = person_shown(request, case.individual, authorised=case.viewer_authorised)
     return rows

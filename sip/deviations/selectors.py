@@ -24,7 +24,7 @@ from deadlines.calendar import STOCKHOLM
 from deadlines.models import Deadline
 from deadlines.selectors import deadline_list_for_subject
 from sip.deviations.models import DeviationEntry, DeviationReport
-from sip.models import Case, Meeting
+from sip.models import Case, Individual, Meeting
 
 Status = DeviationReport.Status
 
@@ -234,6 +234,14 @@ def report_person_names(report: DeviationReport) -> list[str]:
     ]
 
 
+def individual_names(*, individual_id: int) -> list[str]:
+    """Names to mask in texts about one person: theirs and their guardians' (two queries)."""
+    individual = Individual.objects.prefetch_related("guardians").get(pk=individual_id)
+    return [individual.first_name, individual.last_name] + [
+        guardian.name for guardian in individual.guardians.all()
+    ]
+
+
 def _with_people(reports: QuerySet[DeviationReport]) -> QuerySet[DeviationReport]:
     return reports.select_related("case__individual").prefetch_related(
         "case__individual__guardians"
@@ -271,10 +279,18 @@ class ReportDetail:
     actions: frozenset[str]
     description: str
     summary: str
+    sees_person: bool
 
 
-def report_detail(*, report: DeviationReport, user: User) -> ReportDetail:
-    """Everything the report page shows except the paginated timeline, in fixed queries."""
+def report_detail(
+    *, report: DeviationReport, user: User, sees_person: bool | None = None
+) -> ReportDetail:
+    """Everything the report page shows except the paginated timeline, in fixed queries.
+
+    `sees_person`: whether the texts are shown without masking the person's names and numbers.
+    The view decides it for a report on a case (the viewer may read the case and the person is
+    not masked for them); without it, the reporting side and the concerned units see them.
+    """
     report = (
         _with_people(DeviationReport.objects.filter(pk=report.pk))
         .select_related(
@@ -292,8 +308,10 @@ def report_detail(*, report: DeviationReport, user: User) -> ReportDetail:
     ladder = report_ladder(report=report)
     following = next_level(ladder, report.level)
     access = report_access(report=report, user=user)
+    if sees_person is None:
+        sees_person = access.sees_personal_data
     description = report.description
-    if not access.sees_personal_data:
+    if not sees_person:
         description = redact(description, names=report_person_names(report))
     return ReportDetail(
         report=report,
@@ -305,6 +323,7 @@ def report_detail(*, report: DeviationReport, user: User) -> ReportDetail:
         actions=report_actions(report=report, access=access, next_level=following),
         description=description,
         summary=draft_summary(report) if report.status in DeviationReport.UNCONFIRMED else "",
+        sees_person=sees_person,
     )
 
 

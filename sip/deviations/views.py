@@ -22,6 +22,9 @@ from actors.models import Unit
 from actors.selectors import user_roles
 from config.exceptions import ApplicationError
 from deadlines.calendar import STOCKHOLM
+from sip.access.models import AccessLogEntry
+from sip.access.services import access_log_record
+from sip.access.shortcuts import get_case_or_404, reveals
 from sip.deviations import forms, selectors, services
 from sip.deviations.models import DeviationEntry, DeviationReport
 from sip.selectors import case_get_for_user, user_units_for_convening
@@ -44,9 +47,8 @@ def report_create(
     case = meeting = deadline = None
     initial: dict = {"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
     if case_pk is not None:
-        case = case_get_for_user(user=request.user, pk=case_pk)
-        if case is None:
-            raise Http404
+        # Anyone who may read the case may report a deviation on it (a participant too).
+        case = get_case_or_404(request, case_pk)
         concerned = selectors.case_units(case=case)
     else:
         concerned = Unit.objects.filter(is_active=True).order_by("name")
@@ -217,12 +219,36 @@ def _timeline(entries, *, redacted: bool, names: list[str]) -> list[_TimelineRow
     return [_TimelineRow(entry, show(entry.text), show(entry.measures)) for entry in entries]
 
 
+def _report_case(request: HttpRequest, report: DeviationReport) -> tuple[bool, bool | None]:
+    """Whether the viewer may read the report's case, and whether its person is shown to them.
+
+    A report's texts are about a case's person: they are shown unmasked only to those who may
+    read the case, and for a protected person only once unmasked; such a view is logged as a
+    read of the case. None: a report without a case (no person to hide but identity numbers).
+    """
+    if not report.case_id:
+        return False, None
+    case = case_get_for_user(user=request.user, pk=report.case_id)
+    if case is None:
+        return False, False
+    access_log_record(
+        request=request,
+        action=AccessLogEntry.Action.CHANGE
+        if request.method == "POST"
+        else AccessLogEntry.Action.VIEW,
+        case=case,
+    )
+    return True, reveals(request, case.individual, authorised=case.viewer_authorised)
+
+
 def _detail_page(
     request: HttpRequest,
-    detail: selectors.ReportDetail,
+    report: DeviationReport,
     *,
     bound: tuple[str, django_forms.Form] | None = None,
 ) -> HttpResponse:
+    case_visible, sees_person = _report_case(request, report)
+    detail = selectors.report_detail(report=report, user=request.user, sees_person=sees_person)
     report = detail.report
     steps = []
     for slug, (action, step) in _STEPS.items():
@@ -240,21 +266,25 @@ def _detail_page(
         request.GET.get("sida")
     )
     timeline = _timeline(
-        page,
-        redacted=not detail.access.sees_personal_data,
-        names=selectors.report_person_names(report),
+        page, redacted=not detail.sees_person, names=selectors.report_person_names(report)
     )
     return render(
         request,
         "sip/deviations/report_detail.html",
-        {"detail": detail, "report": report, "steps": steps, "page": page, "timeline": timeline},
+        {
+            "detail": detail,
+            "report": report,
+            "case_visible": case_visible,
+            "steps": steps,
+            "page": page,
+            "timeline": timeline,
+        },
     )
 
 
 @login_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _report(request, pk)
-    return _detail_page(request, selectors.report_detail(report=report, user=request.user))
+    return _detail_page(request, _report(request, pk))
 
 
 @login_required
@@ -274,13 +304,14 @@ def report_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         else:
             messages.success(request, str(definition.done))
             return redirect("sip:deviation_detail", pk=report.pk)
-    detail = selectors.report_detail(report=report, user=request.user)
-    if action not in detail.actions:
+    access = selectors.report_access(report=report, user=request.user)
+    following = selectors.next_level(selectors.report_ladder(report=report), report.level)
+    if action not in selectors.report_actions(report=report, access=access, next_level=following):
         # The step is not offered (e.g. the report is closed): the page has no form to show the
         # message at, so it goes on top of the page.
         messages.error(request, " ".join(form.non_field_errors()) or _("Steget är inte möjligt."))
         return redirect("sip:deviation_detail", pk=report.pk)
-    return _detail_page(request, detail, bound=(step, form))
+    return _detail_page(request, report, bound=(step, form))
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -323,15 +354,19 @@ def steering(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_timeline(request: HttpRequest, case_pk: int) -> HttpResponse:
     """Every step, answer and comment of the case's reports the user may see, in time order."""
-    case = case_get_for_user(user=request.user, pk=case_pk)
-    if case is None:
-        raise Http404
+    case = get_case_or_404(request, case_pk)
     reports = selectors.report_list_for_case(user=request.user, case=case)
     page = Paginator(selectors.entry_list(reports=reports), TIMELINE_PAGE_SIZE).get_page(
         request.GET.get("sida")
     )
-    # Whoever may open the case sees its person anyway; nothing to mask here.
-    timeline = _timeline(page, redacted=False, names=[])
+    # Whoever may open the case sees its person anyway, unless a protected person is masked.
+    timeline = _timeline(
+        page,
+        redacted=not case.person_revealed,
+        names=[]
+        if case.person_revealed
+        else selectors.individual_names(individual_id=case.individual_id),
+    )
     return render(
         request,
         "sip/deviations/case_timeline.html",

@@ -1,15 +1,17 @@
 """Reads of placements, with the access filter inside.
 
-Who sees a placement: members of the placing municipality's social services (they are
-responsible and coordinate, 001/004), members of units that convene or take part in the linked
-SIP case, and members of units that represent a party in one of its cost splits. The filter lives
-here, apart from sip/selectors.py, so a shared permission layer can replace it in one place.
+Who sees a placement (docs/access-control.md, "Placements"): members of the placing
+municipality's social services (they are responsible and coordinate, 001/004), whoever may read
+the linked SIP case (the case's grants and consent scope, sip.access.selectors), and members of
+units that represent a party in one of its cost splits. A protected place of residence is shown
+only to the placement's own authorised users.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Exists,
     ExpressionWrapper,
@@ -17,12 +19,18 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
+    Value,
+    When,
 )
+from django.db.models import Case as SqlCase
+from django.db.models.functions import Coalesce
 
 from actors.models import Huvudman, Membership, Unit, User
 from deadlines.models import Deadline
 from deadlines.selectors import deadline_list_for_subject
-from sip.models import Case, Intervention, Meeting, Participant
+from sip.access.selectors import acting_unit, authorised_for, case_grants
+from sip.models import Case, Intervention, Meeting
 from sip.placements.models import CostShare, CostSplit, ExaminationRequest, Placement
 
 
@@ -53,24 +61,40 @@ def _follow_up_arranged() -> Q:
 
 
 def placement_list_for_user(*, user: User) -> QuerySet[Placement]:
+    """The placements `user` may see, each annotated for the viewer:
+
+    - `viewer_unit_id`: the unit they act for (stored in the access log): the responsible unit,
+      else another unit of the placing social services, else the unit through which they read
+      the linked case, else the unit representing their party in a cost split;
+    - `case_visible`: whether they may read the linked case (else the page does not name it);
+    - `viewer_authorised`: whether they are authorised for the person's protected data.
+    """
     if not user.is_authenticated:
         return Placement.objects.none()
     units = _member_unit_ids(user)
     placing_team = _placing_team_units(user).filter(municipality=OuterRef("placing_municipality"))
-    case_participant = Participant.objects.filter(case=OuterRef("case"), unit__in=units)
+    case_reach = case_grants(user=user).filter(content_object=OuterRef("case"))
     party = CostShare.objects.filter(cost_split__placement=OuterRef("pk"), unit__in=units)
-    return (
-        Placement.objects.filter(
-            Exists(placing_team)
-            | Q(case__convening_unit__in=units)
-            | Exists(case_participant)
-            | Exists(party)
+    team_units = placing_team.annotate(
+        responsible_first=SqlCase(
+            When(pk=OuterRef("responsible_unit"), then=Value(0)), default=Value(1)
         )
+    ).order_by("responsible_first", "name", "pk")
+    return (
+        Placement.objects.filter(Exists(placing_team) | Exists(case_reach) | Exists(party))
         .select_related("individual", "placing_municipality", "responsible_unit", "case")
         .annotate(
             needs_sip_follow_up=ExpressionWrapper(
                 Q(ended_on__isnull=False) & ~_follow_up_arranged(), output_field=BooleanField()
-            )
+            ),
+            viewer_unit_id=Coalesce(
+                Subquery(team_units.values("pk")[:1]),
+                acting_unit(case_reach),
+                Subquery(party.order_by("unit__name", "unit_id").values("unit_id")[:1]),
+                output_field=BigIntegerField(),
+            ),
+            case_visible=Exists(case_reach),
+            viewer_authorised=authorised_for(user, "individual"),
         )
         .order_by("-decided_on", "-pk")
     )
@@ -91,7 +115,10 @@ def placement_is_placing_team(*, placement: Placement, user: User) -> bool:
 
 
 def placement_address_visible(*, placement: Placement, user: User) -> bool:
-    if not placement.protected_residence:
+    """A protected place of residence is for the placement's authorised users only. A person
+    with protected identity or residence keeps theirs hidden in every placement, also where the
+    placement was registered before the protection."""
+    if not (placement.protected_residence or placement.individual.is_protected):
         return True
     return placement.authorised_users.filter(pk=user.pk).exists()
 
@@ -178,8 +205,14 @@ class PlacementDetail:
     cost_split_settled: bool
 
 
-def placement_detail(*, placement: Placement, user: User) -> PlacementDetail:
-    """Everything the placement page shows, in a fixed number of queries."""
+def placement_detail(
+    *, placement: Placement, user: User, person_revealed: bool = True
+) -> PlacementDetail:
+    """Everything the placement page shows, in a fixed number of queries.
+
+    `person_revealed` is False while a protected person is masked for the viewer: their place of
+    residence then stays hidden too, whatever the placement's own authorisations.
+    """
     splits = list(
         placement.cost_splits.select_related(
             "intervention", "ordered_by", "fallback_payer", "meeting", "proposed_by"
@@ -215,7 +248,7 @@ def placement_detail(*, placement: Placement, user: User) -> PlacementDetail:
         deadlines=list(deadline_list_for_subject(subject=placement)),
         cost_splits=splits,
         examinations=rows,
-        show_address=placement_address_visible(placement=placement, user=user),
+        show_address=person_revealed and placement_address_visible(placement=placement, user=user),
         is_placing_team=placement_is_placing_team(placement=placement, user=user),
         user_unit_ids=frozenset(_member_unit_ids(user).values_list("unit_id", flat=True)),
         needs_sip_follow_up=needs_follow_up,

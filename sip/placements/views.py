@@ -1,12 +1,15 @@
 """Placement pages. Each view finds the placement through placement_list_for_user (404 for
-others), lets a form check the input and one service do the work; a refused step re-shows the
-form with its Swedish message and nothing is written."""
+others, 403 for a step only the placing social services may take), logs the read as an access to
+the placed person (one entry per request, one per row on the list), masks a protected person,
+lets a form check the input and one service do the work; a refused step re-shows the form with its
+Swedish message and nothing is written."""
 
 from collections.abc import Callable
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.exceptions import ApplicationError
+from sip.access.models import AccessLogEntry
+from sip.access.services import Read, access_log_record, access_log_record_rows
+from sip.access.shortcuts import get_individual_or_404, person_shown, reveals
+from sip.models import Individual
 from sip.placements import forms, services
 from sip.placements.models import CostShare, ExaminationRequest, Placement
 from sip.placements.selectors import (
@@ -29,22 +36,37 @@ from sip.placements.selectors import (
     placing_team_users,
     user_placing_units,
 )
-from sip.selectors import case_list_for_user, individual_list_for_user
+from sip.selectors import case_list_for_user
 
 PLACEMENTS_PER_PAGE = 50
 
 
-def _placement(request: HttpRequest, pk: int) -> Placement:
+def _placement(request: HttpRequest, pk: int, *, change: bool = False) -> Placement:
+    """The placement, if the user may see it (and act for the placing social services, with
+    change=True), logged as an access to its person, who is masked unless revealed.
+
+    The placement carries `person_revealed` for the page.
+    """
     placement = placement_get_for_user(user=request.user, pk=pk)
     if placement is None:
         raise Http404
+    if change and not placement_is_placing_team(placement=placement, user=request.user):
+        # Other viewers (SIP participants, cost-split parties) see the placement already, so
+        # its existence is no secret: refuse plainly.
+        raise PermissionDenied
+    access_log_record(
+        request=request,
+        action=AccessLogEntry.Action.CHANGE
+        if request.method == "POST"
+        else AccessLogEntry.Action.VIEW,
+        individual=placement.individual,
+        case=placement.case if placement.case_visible else None,
+        unit_id=placement.viewer_unit_id,
+    )
+    authorised = placement.viewer_authorised
+    placement.person_revealed = reveals(request, placement.individual, authorised=authorised)
+    placement.individual = person_shown(request, placement.individual, authorised=authorised)
     return placement
-
-
-def _placing_team_only(request: HttpRequest, placement: Placement) -> None:
-    # Other viewers (SIP participants, cost-split parties) see the page but cannot change it.
-    if not placement_is_placing_team(placement=placement, user=request.user):
-        raise Http404
 
 
 @login_required
@@ -54,26 +76,46 @@ def placement_list(request: HttpRequest) -> HttpResponse:
     if person.isdigit():
         placements = placements.filter(individual_id=int(person))
     page = Paginator(placements, PLACEMENTS_PER_PAGE).get_page(request.GET.get("sida"))
+    rows = list(page.object_list)
+    # Every row names a person: one access-log entry each, protected persons masked.
+    access_log_record_rows(
+        request=request,
+        rows=[
+            Read(
+                individual=placement.individual,
+                case=placement.case if placement.case_visible else None,
+                unit_id=placement.viewer_unit_id,
+            )
+            for placement in rows
+        ],
+    )
+    for placement in rows:
+        placement.individual = person_shown(
+            request, placement.individual, authorised=placement.viewer_authorised
+        )
     return render(
         request,
         "sip/placements/list.html",
-        {"placements": page, "page": page, "person": person if person.isdigit() else ""},
+        {"placements": rows, "page": page, "person": person if person.isdigit() else ""},
     )
 
 
 @login_required
 def placement_create(request: HttpRequest, individual_pk: int) -> HttpResponse:
-    individual = get_object_or_404(individual_list_for_user(user=request.user), pk=individual_pk)
+    individual = get_individual_or_404(request, individual_pk)
     units = user_placing_units(user=request.user)
     form = forms.PlacementForm(
         request.POST or None,
         units=units,
-        cases=case_list_for_user(user=request.user).filter(individual=individual),
+        cases=case_list_for_user(user=request.user).filter(individual_id=individual.pk),
     )
     if request.method == "POST" and form.is_valid():
         try:
             placement = services.placement_register(
-                individual=individual, by=request.user, **form.cleaned_data
+                # The service gets the stored person, never the masked copy the page shows.
+                individual=Individual.objects.get(pk=individual.pk),
+                by=request.user,
+                **form.cleaned_data,
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
@@ -95,7 +137,9 @@ def placement_create(request: HttpRequest, individual_pk: int) -> HttpResponse:
 @login_required
 def placement_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     placement = _placement(request, pk)
-    detail = placement_detail(placement=placement, user=request.user)
+    detail = placement_detail(
+        placement=placement, user=request.user, person_revealed=placement.person_revealed
+    )
     team = detail.is_placing_team
     return render(
         request,
@@ -152,8 +196,7 @@ def _step(
 @login_required
 @require_POST
 def placement_end(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     return _step(
         request,
         placement,
@@ -167,8 +210,7 @@ def placement_end(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def joint_planning_invited(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     return _step(
         request,
         placement,
@@ -184,8 +226,7 @@ def joint_planning_invited(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def placement_authorise(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     return _step(
         request,
         placement,
@@ -200,8 +241,7 @@ def placement_authorise(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def cost_split_create(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     data = request.POST or None
     form = forms.CostSplitForm(
         data,
@@ -279,8 +319,7 @@ def cost_share_decline(request: HttpRequest, pk: int, split_pk: int, share_pk: i
 @login_required
 @require_POST
 def examination_request(request: HttpRequest, pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     return _step(
         request,
         placement,
@@ -296,8 +335,7 @@ def examination_request(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def examination_answer(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
-    placement = _placement(request, pk)
-    _placing_team_only(request, placement)
+    placement = _placement(request, pk, change=True)
     examination = get_object_or_404(ExaminationRequest, pk=request_pk, placement=placement)
     return _step(
         request,

@@ -115,7 +115,12 @@ def case_worklist(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         is_plan_coordinator_unit=Q(plan_coordinator_unit_id__in=my_units),
     )
     if filters.query.strip():
-        cases = cases.filter(_search(filters.query.strip(), today=timezone.localdate()))
+        # A hit on a name or number would tie a masked row to what was typed: a protected
+        # identity is found by search only by those authorised for it.
+        cases = cases.filter(
+            _search(filters.query.strip(), today=timezone.localdate()),
+            Q(individual__protected_identity=False) | Q(viewer_authorised=True),
+        )
     if filters.status == StatusFilter.RUNNING:
         cases = cases.exclude(status__in=Case.ENDED)
     elif filters.status != StatusFilter.ALL:

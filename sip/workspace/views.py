@@ -23,6 +23,7 @@ from actors.selectors import unit_search
 from config.exceptions import ApplicationError
 from deadlines.calendar import STOCKHOLM, add_working_days, is_working_day
 from sip import services
+from sip.access.shortcuts import get_case_or_404, get_individual_or_404, log_case_list
 from sip.agenda.grid import Entry, iso_week, local_range, parse_iso_week, week_grid
 from sip.agenda.selectors import (
     busy_entries,
@@ -40,7 +41,6 @@ from sip.forms import (
 )
 from sip.models import Case, Individual, Meeting, Plan
 from sip.selectors import (
-    case_get_for_user,
     case_list_for_user,
     individual_list_for_user,
     plan_get,
@@ -91,14 +91,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         form = CaseFilterForm(initial=stored, units=units)
     cases = case_worklist(user=request.user, filters=filters_from_session(stored))
     page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("sida"))
-    rows = worklist_rows(cases=page.object_list, user=request.user, now=timezone.now())
+    # Every row shows a person: one access-log entry each, protected persons masked.
+    shown = log_case_list(request, page.object_list)
+    rows = worklist_rows(cases=shown, user=request.user, now=timezone.now())
     response = render(
         request,
         "sip/workspace/case_list.html",
         {
             "form": form,
             "page": page,
-            "cases": page.object_list,
+            "cases": shown,
             "rows": rows,
             "is_filtered": bool(stored),
         },
@@ -112,10 +114,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
-    case = case_get_for_user(user=request.user, pk=pk)
-    if case is None:
-        raise Http404
-    return case
+    """A case whose page changes it (every page here but the list): checked, logged, masked."""
+    return get_case_or_404(request, pk, change=True)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -172,7 +172,7 @@ def case_new_register(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_new_details(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2: why a SIP, whether it is acute, and which of my units convenes."""
-    individual = get_object_or_404(individual_list_for_user(user=request.user), pk=pk)
+    individual = get_individual_or_404(request, pk)
     units = user_units_for_convening(user=request.user)
     form = CaseOpenForm(
         request.POST or None, units=units, initial={"convening_unit": units.first()}
@@ -180,7 +180,8 @@ def case_new_details(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             case = services.case_open(
-                individual=individual,
+                # The service gets the stored person, never the masked copy the page shows.
+                individual=Individual.objects.get(pk=individual.pk),
                 convening_unit=form.cleaned_data["convening_unit"],
                 coordinator=request.user,
                 reason=form.cleaned_data["reason"],
@@ -193,7 +194,7 @@ def case_new_details(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("sip:case_new_consent", pk=case.pk)
     running = [
         case
-        for case in case_list_for_user(user=request.user).filter(individual=individual)
+        for case in case_list_for_user(user=request.user).filter(individual_id=individual.pk)
         if not case.is_ended
     ]
     return render(

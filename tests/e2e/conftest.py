@@ -2,6 +2,7 @@
 pytest-django's live server. Run them with `pytest -m e2e`; see docs/testing.md."""
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("SAMORDNA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots; written only on request, so an ordinary run leaves the tree clean.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # tests/factories.UserFactory gives every user this password.
 PASSWORD = "losenord-123"
 
@@ -74,9 +76,18 @@ def login(page: Page, username: str, password: str = PASSWORD) -> None:
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
+def screenshot_dir() -> Path:
+    """docs/screenshots with SAMORDNA_SCREENSHOTS=1 set, else a directory under the system's
+    temporary directory (docs/testing.md)."""
+    if os.environ.get("SAMORDNA_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return Path(tempfile.gettempdir()) / "samordna-screenshots"
+
+
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """Save the page as docs/screenshots/<name>.png (the README shows them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save the page as <name>.png in screenshot_dir() (the README shows docs/screenshots)."""
+    directory = screenshot_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from actors.models import County, Unit
 from agreements.models import Agreement, DeadlineRule
-from sip.models import Case, Meeting
+from sip.models import Case, Meeting, Participant
 from tests import factories
 from tests.e2e.conftest import login, screenshot
 
@@ -20,7 +20,7 @@ PERSONNUMMER = "20150314-1234"
 @pytest.fixture
 def world():
     """Uppsala has no seeded agreement, so this one governs; the coordinator works at a school
-    and BUP and social services take part."""
+    and BUP and social services take part. Every id below is listed in docs/coordinator-pages.md."""
     agreement = factories.AgreementFactory(
         name="Överenskommelse om SIP för barn och unga, Uppsala län",
         county=County.UPPSALA,
@@ -56,94 +56,124 @@ def local_input(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
+def pick_unit(page: Page, unit: Unit) -> None:
+    """Find a unit with the live directory search and add it to the consent's scope."""
+    page.locator("#sok_q").fill(unit.name)
+    page.locator(f"#pick-unit-{unit.pk}").click()
+    expect(page.locator("#chosen-units")).to_contain_text(unit.name)
+
+
+def invite(page: Page, unit: Unit) -> None:
+    """Find a unit with the live directory search and invite it, in place."""
+    page.locator("#sok_q").fill(unit.name)
+    page.locator(f"#unit-results #invite-unit-{unit.pk}").click()
+    expect(page.locator("#participant-list")).to_contain_text(unit.name)
+
+
 def test_a_coordinator_runs_a_case_from_need_to_plan(page: Page, world):
     school, bup, social = world["school"], world["bup"], world["social"]
     login(page, world["coordinator"].username)
 
-    # 1. Register the child and open the case.
-    page.get_by_role("link", name="SIP-ärenden").click()
-    page.get_by_role("link", name="Registrera person").click()
-    page.get_by_label("Typ av identitet").select_option(label="Personnummer")
-    page.get_by_label("Personnummer/samordningsnummer").fill(PERSONNUMMER)
-    page.get_by_label("Förnamn").fill("Astrid")
-    page.get_by_label("Efternamn").fill("Lindqvist")
-    page.get_by_label("Kön (för statistik)").select_option(label="Flicka/kvinna")
-    page.get_by_label("Hemkommun").select_option(label="Uppsala")
-    page.get_by_label("Vårdnadshavare 1").fill("Maria Lindqvist")
-    page.get_by_role("button", name="Registrera", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Astrid Lindqvist")
+    # 1. New case from Mina ärenden: the number is unknown, so the person is registered.
+    page.locator("#nav-cases").click()
+    page.locator("#new-case").click()
+    page.locator("#id_id_number").fill(PERSONNUMMER)
+    page.locator("#person-lookup-submit").click()
+    page.locator("#person_first_name").fill("Astrid")
+    page.locator("#person_last_name").fill("Lindqvist")
+    page.locator("#person_gender").select_option(label="Flicka/kvinna")
+    page.locator("#person_home_municipality").select_option(label="Uppsala")
+    page.locator("#person_guardian_1").fill("Maria Lindqvist")
+    page.locator("#person_guardian_1_email").fill("maria.lindqvist@example.se")
+    page.locator("#person-register-submit").click()
 
-    page.get_by_label("Kallande verksamhet").select_option(label=school.name)
-    page.get_by_label("Anledning").fill("Hög frånvaro och behov av stöd från skola, BUP och IFO.")
-    page.get_by_role("button", name="Öppna ärende").click()
+    # 2. Why a SIP, convened by the school.
+    expect(page.locator("#wizard-person")).to_contain_text("Astrid Lindqvist")
+    page.locator("#id_convening_unit").select_option(label=school.name)
+    page.locator("#id_reason").fill("Hög frånvaro och behov av stöd från skola, BUP och IFO.")
+    page.locator("#case-open-submit").click()
     case = Case.objects.get()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(case.reference)
 
-    # 2. Consent from the guardian, covering the three units.
-    page.get_by_role("link", name="Registrera samtycke").click()
-    page.get_by_label("Samtycke lämnat").fill(local_input(timezone.now() - dt.timedelta(hours=1)))
+    # 3. Consent from the guardian, covering BUP and social services as well as the school.
     page.get_by_label("Maria Lindqvist").check()
-    page.get_by_label("Verksamheter som samtycket omfattar").select_option(
-        label=[school.name, bup.name, social.name]
-    )
+    page.locator("#samtycke_given_at").fill(local_input(timezone.now() - dt.timedelta(hours=1)))
+    pick_unit(page, bup)
+    pick_unit(page, social)
     screenshot(page, "coordinator-consent")
-    page.get_by_role("button", name="Spara").click()
-    expect(page.get_by_role("status")).to_contain_text("Samtycket är registrerat")
+    page.locator("#consent-submit").click()
 
-    # 3. Invite two units.
-    for unit in (bup, social):
-        page.get_by_role("link", name="Lägg till deltagare").click()
-        page.get_by_label("Verksamhet i katalogen").select_option(label=unit.name)
-        page.get_by_role("button", name="Spara").click()
-        expect(page.get_by_role("listitem").filter(has_text=unit.name).first).to_be_visible()
+    # 4. The clocks the consent started.
+    expect(page.locator("#started-deadlines")).to_contain_text("arbetsdagar kvar")
+    screenshot(page, "coordinator-wizard-done")
 
-    # 4. Schedule the meeting, then send the kallelse from the case page.
-    page.get_by_role("link", name="Planera möte").click()
-    page.get_by_label("Typ av möte").select_option(label="SIP-möte")
+    # 5. Invite the two units from the directory.
+    page.locator("#go-invite").click()
+    invite(page, bup)
+    invite(page, social)
+    assert set(case.participants.values_list("unit", flat=True)) == {bup.pk, social.pk}
+
+    # 6. Propose a time against the week, book it and send the kallelse at once.
+    page.locator("#go-schedule").click()
+    page.locator("#id_kind").select_option(label="SIP-möte")
     starts = (timezone.localtime() + dt.timedelta(days=2)).replace(hour=10, minute=0)
-    page.get_by_label("Starttid").fill(local_input(starts))
-    page.get_by_label("Plats").fill("Tallbackens skola, konferensrummet")
-    page.get_by_label("Skicka kallelsen direkt").uncheck()
-    page.get_by_role("button", name="Spara").click()
-    page.get_by_role("button", name="Skicka kallelse").click()
-    expect(page.get_by_role("status")).to_contain_text("Kallelsen är skickad")
+    page.locator("#id_starts_at").fill(local_input(starts))
+    page.locator("#id_starts_at").dispatch_event("change")
+    expect(page.locator("#schedule-week")).to_contain_text("Föreslagen tid")
+    page.locator("#id_place").fill("Tallbackens skola, konferensrummet")
+    page.locator("#id_send_now").check()
+    screenshot(page, "coordinator-schedule-week")
+    page.locator("#meeting-submit").click()
+    expect(page.get_by_role("status").first).to_contain_text("kallelsen skickad")
     assert {address for message in mail.outbox for address in message.to} >= {
         "bup@example.se",
         "ifo@example.se",
     }
     screenshot(page, "coordinator-case-convened")
 
-    # 5. The meeting takes place. The server's clock cannot be moved from here, so the meeting
+    # 7. The meeting takes place. The server's clock cannot be moved from here, so the meeting
     # is moved into the past instead, as if the two days had gone by.
-    Meeting.objects.filter(case=case).update(starts_at=timezone.now() - dt.timedelta(hours=1))
-    page.get_by_role("link", name="Registrera som hållet").click()
-    page.get_by_label(bup.name).check()
-    page.get_by_label(social.name).check()
-    page.get_by_label("Anteckningar").fill("Alla berörda deltog. Plan upprättas.")
-    page.get_by_role("button", name="Spara").click()
+    meeting = Meeting.objects.get(case=case)
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() - dt.timedelta(hours=1))
+    page.locator(f"#meeting-{meeting.pk}-held").click()
+    for participant in Participant.objects.filter(case=case):
+        page.locator(f"input[name=attended][value='{participant.pk}']").check()
+    page.locator("#id_notes").fill("Alla berörda deltog. Plan upprättas.")
+    page.locator("#form-submit").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Möte hållet")
 
-    # 6. The plan, with BUP's psychologist as huvudansvarig and one intervention.
-    page.get_by_role("link", name="Skriv plan").click()
-    page.get_by_label("Behov", exact=True).fill("Stöd för att komma tillbaka till skolan.")
-    page.get_by_label("Huvudansvarig", exact=True).fill("Per Ek, psykolog")
-    page.get_by_label("Huvudansvarigs verksamhet").select_option(label=bup.name)
-    page.get_by_label("Samordnare", exact=True).fill("Lena Holm")
-    page.get_by_label("Samordnarens verksamhet").select_option(label=school.name)
+    # 8. The plan, with BUP's psychologist as huvudansvarig and one intervention.
+    page.locator("#go-plan").click()
+    page.locator("#id_needs").fill("Stöd för att komma tillbaka till skolan.")
+    page.locator("#id_lead_name").fill("Per Ek, psykolog")
+    page.locator("#id_lead_unit").select_option(label=bup.name)
+    page.locator("#id_coordinator_name").fill("Lena Holm")
+    page.locator("#id_coordinator_unit").select_option(label=school.name)
     # A school coordinator needs a plan owner from social services or health care.
-    page.get_by_label("Planansvarig", exact=True).fill("Sara Öberg")
-    page.get_by_label("Planansvarigs verksamhet").select_option(label=social.name)
-    first_intervention = page.locator("fieldset").first
-    first_intervention.get_by_label("Insats", exact=True).fill("Samtalsstöd varannan vecka")
-    first_intervention.get_by_label("Ansvarig verksamhet").select_option(label=bup.name)
-    first_intervention.get_by_label("Utförare").fill("Per Ek")
-    first_intervention.get_by_label("Omfattning").fill("45 minuter varannan vecka")
-    first_intervention.get_by_label("Start", exact=True).fill(timezone.localdate().isoformat())
-    first_intervention.get_by_label("Hur följs insatsen upp").fill("Vid uppföljningsmötet")
-    page.get_by_role("button", name="Spara ny version").click()
+    page.locator("#id_plan_owner_name").fill("Sara Öberg")
+    page.locator("#id_plan_owner_unit").select_option(label=social.name)
+    page.locator("#add-insats").click()
+    row = page.locator(".plan-row").first
+    row.locator("input[name$=-description]").fill("Samtalsstöd varannan vecka")
+    row.locator("select[name$=-unit]").select_option(label=bup.name)
+    row.locator("input[name$=-performer]").fill("Per Ek")
+    row.locator("input[name$=-scope]").fill("45 minuter varannan vecka")
+    row.locator("input[name$=-starts_on]").fill(timezone.localdate().isoformat())
+    row.locator("input[name$=-follow_up]").fill("Vid uppföljningsmötet")
+    row.get_by_role("button", name="Klar").click()
+    expect(page.locator(".plan-row").first).to_contain_text("Samtalsstöd varannan vecka")
+    page.locator("#plan-submit").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Plan version 1 är sparad")
+    expect(page.get_by_role("status").first).to_contain_text("Plan version 1 är sparad")
     expect(page.get_by_text("Huvudansvarig: Per Ek, psykolog, BUP Uppsala")).to_be_visible()
     case.refresh_from_db()
     assert case.status == Case.Status.PLAN
+    assert case.plans.get().interventions.get().description == "Samtalsstöd varannan vecka"
     screenshot(page, "coordinator-case-plan")
+
+    # 9. The meeting in the week calendar, and the case in Mina ärenden.
+    page.locator("#nav-calendar").click()
+    expect(page.get_by_text(case.reference).first).to_be_visible()
+    screenshot(page, "coordinator-calendar")
+    page.locator("#nav-cases").click()
+    expect(page.locator("#case-table")).to_contain_text("Astrid Lindqvist")
+    screenshot(page, "coordinator-worklist")

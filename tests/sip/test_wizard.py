@@ -136,7 +136,7 @@ def test_a_missing_reason_is_refused_and_the_rest_is_kept(logged_in, child, unit
 
 def test_a_case_without_an_agreement_is_refused_with_the_services_message(logged_in, unit):
     gotland = factories.MunicipalityFactory(code="0980", name="Gotland", county=County.GOTLAND)
-    stranger = factories.IndividualFactory(home_municipality=gotland)
+    stranger = factories.IndividualFactory(home_municipality=gotland, registered_by_unit=unit)
 
     response = logged_in.post(
         reverse("sip:case_new_details", args=[stranger.pk]),

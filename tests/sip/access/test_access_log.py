@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from sip.access.models import AccessLogEntry, AccessLogImmutableError
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.access.test_authorization_matrix import (
     KWARGS,
     MATRIX,
@@ -19,12 +20,13 @@ from tests.sip.access.world import NOW, ROLES
 
 pytestmark = pytest.mark.django_db
 
-# URLs whose objects are a case or a person: every answer with content is a read to log.
+# URLs whose objects are a case or a person, or a placement or a deviation report about them:
+# every answer with content is a read to log.
 READS = sorted(
     name
     for name, row in MATRIX.items()
     if {row.kwargs.get(key, KWARGS.get(key)) for key in project_urls()[name]}
-    & {"case", "individual"}
+    & {"case", "individual", "placement", "report"}
 )
 
 
@@ -37,13 +39,14 @@ def test_every_page_document_and_export_of_a_case_or_person_writes_exactly_one_e
                 continue
             before = AccessLogEntry.objects.count()
             with time_machine.travel(NOW, tick=False):
-                client.force_login(world.users[role])
+                login_verified(client, world.users[role])
                 response = getattr(client, row.method.lower())(url_for(name, row, world))
             assert response.status_code == 200, name
             assert AccessLogEntry.objects.count() - before == 1, f"{name} as {role}"
             counted.append(name)
             break
-    # The case page, both PDFs, the .ics, the person's page and report and the CSV export.
+    # The case page, both PDFs, the .ics, the person's page and report and the CSV export, the
+    # coordinator's pages and their htmx parts, placements and deviation reports.
     assert {
         "sip:case_detail",
         "sip:plan_pdf",
@@ -52,6 +55,21 @@ def test_every_page_document_and_export_of_a_case_or_person_writes_exactly_one_e
         "sip:individual_detail",
         "sip:access:person_report",
         "sip:access:person_report_csv",
+        "sip:case_new_details",
+        "sip:case_new_consent",
+        "sip:case_new_done",
+        "sip:case_invite",
+        "sip:case_unit_search",
+        "sip:meeting_create",
+        "sip:meeting_schedule_week",
+        "sip:plan_edit",
+        "sip:plan_row",
+        "sip:placement_create",
+        "sip:placement_detail",
+        "sip:cost_split_create",
+        "sip:deviation_create_for_case",
+        "sip:deviation_case_timeline",
+        "sip:deviation_detail",
     } <= set(counted)
 
 
@@ -66,7 +84,7 @@ def test_a_refused_request_writes_no_entry(client, world, foreign):
 
 def test_an_entry_records_who_for_which_unit_what_when_and_from_where(client, world):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(world.users["participant"])
+        login_verified(client, world.users["participant"])
         client.get(reverse("sip:plan_pdf", args=[world.case.pk]), REMOTE_ADDR="10.1.2.3")
     entry = AccessLogEntry.objects.first()
     assert entry.user == world.users["participant"]
@@ -83,7 +101,7 @@ def test_a_member_of_several_units_acts_for_the_convening_one(client, world):
     both = world.users["participant"]
     factories.MembershipFactory(user=both, unit=world.convening_unit)
     with time_machine.travel(NOW, tick=False):
-        client.force_login(both)
+        login_verified(client, both)
         client.get(reverse("sip:case_detail", args=[world.case.pk]))
     assert AccessLogEntry.objects.first().unit == world.convening_unit
 
@@ -92,7 +110,7 @@ def test_the_case_list_writes_one_entry_per_case_shown(client, world):
     factories.CaseFactory(convening_unit=world.convening_unit)
     before = AccessLogEntry.objects.count()
     with time_machine.travel(NOW, tick=False):
-        client.force_login(world.users["convener"])
+        login_verified(client, world.users["convener"])
         client.get(reverse("sip:case_list"))
     entries = AccessLogEntry.objects.order_by("pk")[before:]
     assert [entry.action for entry in entries] == [AccessLogEntry.Action.LIST] * 2
@@ -144,7 +162,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(entry, sql):
 
 
 def test_the_admin_shows_entries_read_only_and_without_names(client, admin_user, entry):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     change = client.get(reverse("admin:sip_accesslogentry_change", args=[entry.pk]))
     delete = client.post(
         reverse("admin:sip_accesslogentry_delete", args=[entry.pk]), {"post": "yes"}
@@ -161,8 +179,19 @@ def test_the_admin_shows_entries_read_only_and_without_names(client, admin_user,
 
 
 def test_the_admin_offers_no_case_content(admin_user, client):
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     index = client.get(reverse("admin:index")).content.decode()
     assert "/admin/sip/accesslogentry/" in index
-    for model in ("case", "individual", "consent", "meeting", "participant", "plan"):
+    for model in (
+        "case",
+        "individual",
+        "consent",
+        "meeting",
+        "participant",
+        "plan",
+        "placement",
+        "costsplit",
+        "deviationreport",
+        "deviationentry",
+    ):
         assert f"/admin/sip/{model}/" not in index

@@ -15,6 +15,7 @@ import time_machine
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.helpers import login_verified
 from tests.sip.access.world import NOW, ROLES, World
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,17 @@ KWARGS = {
     "participant_pk": "participant",
     "invitation_pk": "invitation",
     "item_pk": "review_item",
+    "case_pk": "case",
+    "deadline_pk": "deadline",
+    "individual_pk": "individual",
+    "split_pk": "cost_split",
+    "share_pk": "cost_share",
+    "request_pk": "examination",
+    "unit_pk": "unit",
+    # Keywords from a fixed vocabulary, or a secret the system made, name a string of the world.
+    "kind": "plan_row_kind",
+    "step": "deviation_step",
+    "token": "feed_token",
 }
 
 
@@ -49,6 +61,21 @@ class Row:
 NOBODY = (404, 404, 404, 404, 404, 404, LOGIN)
 PERSON = {"pk": "individual"}
 REVIEW = {"pk": "review"}
+PLACEMENT = {"pk": "placement"}
+REPORT = {"pk": "report"}
+AGREEMENT = {"pk": "agreement"}
+# Recurring rows: any signed-in user; a case's readers; those who change it; admins; managers.
+EVERYONE = (OK, OK, OK, OK, OK, OK, LOGIN)
+READERS = (OK, OK, OK, 404, 404, 404, LOGIN)
+CHANGERS = (OK, 403, 403, 404, 404, 404, LOGIN)
+ADMINS = (403, 403, 403, 403, 403, OK, LOGIN)
+MANAGERS = (403, 403, OK, 403, 403, 403, LOGIN)
+# The placing social services (the convener's unit, where the manager is a member too) act for a
+# placement; readers of the linked case and cost-split parties (the participant) only look.
+PLACING_TEAM = (OK, 403, OK, 404, 404, 404, LOGIN)
+# A deviation report is seen by the reporting unit, the concerned unit and, once lifted to it,
+# the covering steering group.
+REPORT_READERS = (OK, OK, OK, 404, OK, 404, LOGIN)
 
 MATRIX: dict[str, Row] = {
     # Answers in ROLES order: convener, participant, manager, outsider, steering, admin, anonymous.
@@ -133,6 +160,70 @@ MATRIX: dict[str, Row] = {
         foreign=(403, 403, 404, 403, 403, 403, LOGIN),
         kwargs=REVIEW,
     ),
+    # --- the second factor: a page for managers and admins, who are verified here already;
+    # everyone else is sent on.
+    "two_factor:enrol": Row("GET", own=(302, 302, 302, 302, 302, 302, LOGIN)),
+    "two_factor:verify": Row("GET", own=(302, 302, 302, 302, 302, 302, LOGIN)),
+    # --- the directory's and the agreements' pages are the admins'; agreements are no one's own.
+    "actors:huvudman_list": Row("GET", own=ADMINS),
+    "actors:professional_list": Row("GET", own=ADMINS),
+    "actors:steering_group_list": Row("GET", own=ADMINS),
+    "agreements:list": Row("GET", own=ADMINS),
+    "agreements:rules": Row("GET", own=ADMINS),
+    "agreements:detail": Row("GET", own=ADMINS, foreign=ADMINS, kwargs=AGREEMENT),
+    "agreements:source": Row("GET", own=ADMINS, foreign=ADMINS, kwargs=AGREEMENT),
+    # --- overdue deadlines: the managers' (their units' deadlines, case references only).
+    "deadlines:overdue": Row("GET", own=MANAGERS),
+    "deadlines:overdue_export": Row("GET", own=MANAGERS),
+    # --- the coordinator's pages. Starting a case and the directory search: anyone signed in.
+    "sip:case_new": Row("GET", own=EVERYONE),
+    "sip:case_new_register": Row("GET", own=EVERYONE),
+    "sip:unit_pick_search": Row("GET", own=EVERYONE),
+    "sip:unit_pick_chip": Row("GET", own=EVERYONE, foreign=EVERYONE),
+    # The wizard's person step reads the person; its later steps change the new case.
+    "sip:case_new_details": Row("GET", own=READERS, foreign=NOBODY, kwargs=PERSON),
+    "sip:case_new_consent": Row("GET", own=CHANGERS, foreign=NOBODY),
+    "sip:case_new_done": Row("GET", own=CHANGERS, foreign=NOBODY),
+    # Inviting, scheduling and the plan editor (with their htmx parts) change the case.
+    "sip:case_invite": Row("GET", own=CHANGERS, foreign=NOBODY),
+    "sip:case_unit_search": Row("GET", own=CHANGERS, foreign=NOBODY),
+    "sip:meeting_schedule_week": Row("GET", own=CHANGERS, foreign=NOBODY),
+    "sip:plan_row": Row("GET", own=CHANGERS, foreign=NOBODY),
+    # --- calendars: one's own meetings. The feed's secret token is its only credential.
+    "sip:calendar_week": Row("GET", own=EVERYONE),
+    "sip:calendar_month": Row("GET", own=EVERYONE),
+    "sip:calendar_subscription": Row("GET", own=EVERYONE),
+    "sip:calendar_feed": Row("GET", own=(OK,) * 7, foreign=(OK,) * 7),
+    # --- placements: the list shows what one may see; registering reads the person.
+    "sip:placement_list": Row("GET", own=EVERYONE),
+    "sip:placement_create": Row(
+        "GET", own=READERS, foreign=NOBODY, kwargs={"individual_pk": "individual"}
+    ),
+    "sip:placement_detail": Row("GET", own=READERS, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:placement_end": Row("POST", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:placement_joint_planning": Row("POST", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:placement_authorise": Row("POST", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:cost_split_create": Row("GET", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:examination_request": Row("POST", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    "sip:examination_answer": Row("POST", own=PLACING_TEAM, foreign=NOBODY, kwargs=PLACEMENT),
+    # Each party answers for its own share (the service refuses the others, with a message).
+    "sip:cost_share_agree": Row(
+        "POST", own=(302, 302, 302, 404, 404, 404, LOGIN), foreign=NOBODY, kwargs=PLACEMENT
+    ),
+    "sip:cost_share_decline": Row("POST", own=READERS, foreign=NOBODY, kwargs=PLACEMENT),
+    # --- deviation reports. Lists show what one may see; filing needs a unit to file for.
+    "sip:deviation_inbox": Row("GET", own=EVERYONE),
+    "sip:deviation_steering": Row("GET", own=EVERYONE),
+    "sip:deviation_export": Row("GET", own=EVERYONE),
+    "sip:deviation_create": Row("GET", own=(OK, OK, OK, OK, 403, 403, LOGIN)),
+    "sip:deviation_yearly": Row("GET", own=(403, 403, OK, 403, OK, OK, LOGIN)),
+    # Reporting on a case, or reading its reports' timeline: whoever may read the case.
+    "sip:deviation_create_for_case": Row("GET", own=READERS, foreign=NOBODY),
+    "sip:deviation_create_for_meeting": Row("GET", own=READERS, foreign=NOBODY),
+    "sip:deviation_create_for_deadline": Row("GET", own=READERS, foreign=NOBODY),
+    "sip:deviation_case_timeline": Row("GET", own=READERS, foreign=NOBODY),
+    "sip:deviation_detail": Row("GET", own=REPORT_READERS, foreign=NOBODY, kwargs=REPORT),
+    "sip:deviation_step": Row("POST", own=REPORT_READERS, foreign=NOBODY, kwargs=REPORT),
 }
 
 
@@ -160,7 +251,13 @@ def project_urls() -> dict[str, set[str]]:
 def url_for(name: str, row: Row, world: World) -> str:
     keywords = project_urls()[name]
     names = {keyword: row.kwargs.get(keyword, KWARGS.get(keyword)) for keyword in keywords}
-    return reverse(name, kwargs={key: world.objects[obj].pk for key, obj in names.items()})
+    values = {key: world.objects[obj] for key, obj in names.items()}
+    return reverse(
+        name,
+        kwargs={
+            key: value if isinstance(value, str) else value.pk for key, value in values.items()
+        },
+    )
 
 
 def request_as(client, user, method: str, url: str):
@@ -168,7 +265,8 @@ def request_as(client, user, method: str, url: str):
     with time_machine.travel(NOW, tick=False):
         client.logout()
         if user is not None:
-            client.force_login(user)
+            # Managers and admins have passed the second factor, as they must for any page.
+            login_verified(client, user)
         with transaction.atomic():
             response = getattr(client, method.lower())(url)
             transaction.set_rollback(True)

@@ -14,6 +14,7 @@ from sip import services
 from sip.access.selectors import case_list_for_user
 from sip.models import Participant
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at, consent
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_removing_through_the_page_needs_the_right_to_change(client, consented, 
     participant = consented.participants.get(unit=bup)
     url = reverse("sip:participant_remove", args=[consented.pk, participant.pk])
     with time_machine.travel(at(2026, 6, 13, 9), tick=False):
-        client.force_login(manager)
+        login_verified(client, manager)
         assert client.post(url).status_code == 403
     assert consented.participants.filter(pk=participant.pk).exists()
 
@@ -208,12 +209,12 @@ def test_a_person_is_visible_through_a_visible_case_or_to_the_registering_unit(
     url = reverse("sip:individual_detail", args=[child.pk])
     for user, status in ((member, 200), (outsider, 404)):
         with time_machine.travel(at(2026, 6, 13, 9), tick=False):
-            client.force_login(user)
+            login_verified(client, user)
             assert client.get(url).status_code == status
     child.registered_by_unit = outsider.memberships.get().unit
     child.save()
     with time_machine.travel(at(2026, 6, 13, 9), tick=False):
-        client.force_login(outsider)
+        login_verified(client, outsider)
         assert client.get(url).status_code == 200
 
 
@@ -230,7 +231,7 @@ def test_a_duplicate_number_links_to_the_person_only_for_those_who_may_see_them(
         "home_municipality": municipality.pk,
     }
     for user, linked in ((coordinator, True), (outsider, False)):
-        client.force_login(user)
+        login_verified(client, user)
         content = client.post(reverse("sip:individual_create"), form).content.decode()
         assert "Det finns redan en person registrerad" in content
         assert (link in content) is linked

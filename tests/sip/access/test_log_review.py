@@ -10,6 +10,7 @@ from config.exceptions import ApplicationError
 from sip.access import services
 from sip.access.models import AccessLogEntry, LogReview, LogReviewItem
 from tests import factories
+from tests.helpers import login_verified
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,7 @@ def test_a_review_is_completed_only_when_every_entry_is_judged_and_is_then_close
 def test_a_manager_runs_a_review_through_the_pages(client, unit, manager):
     entries(3, unit=unit)
     with time_machine.travel(at(2026, 7, 1, 9), tick=False):
-        client.force_login(manager)
+        login_verified(client, manager)
         response = client.post(
             reverse("sip:access:review_list"),
             {
@@ -161,7 +162,7 @@ def test_a_manager_runs_a_review_through_the_pages(client, unit, manager):
 
 def test_a_review_form_with_bad_input_is_refused_in_swedish(client, unit, manager):
     with time_machine.travel(at(2026, 7, 1, 9), tick=False):
-        client.force_login(manager)
+        login_verified(client, manager)
         response = client.post(
             reverse("sip:access:review_list"),
             {"unit": unit.pk, "period_start": "2026-06-30", "period_end": "2026-06-01"},
@@ -179,7 +180,7 @@ def test_the_log_filters_by_user_person_date_and_protection(
     entries(1, unit=unit, individual=person, when=at(2026, 6, 20, 9))
     entries(1, unit=unit, user=coordinator, individual=protected_person, when=at(2026, 6, 3, 9))
     entries(1, when=at(2026, 6, 2, 9))  # another unit's access
-    client.force_login(manager)
+    login_verified(client, manager)
     url = reverse("sip:access:log_list")
 
     def shown(**query):
@@ -202,12 +203,13 @@ def test_the_log_pages_run_the_same_queries_however_many_entries_there_are(
 ):
     entries(count, unit=unit)
     log_review = review(unit, manager, sample_size=count)
-    client.force_login(manager)
-    with django_assert_max_num_queries(14):
+    login_verified(client, manager)
+    # Each count includes the one query of django-otp's middleware for the verified device.
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("sip:access:log_list")).status_code == 200
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("sip:access:review_list")).status_code == 200
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("sip:access:review_detail", args=[log_review.pk]))
     assert len(response.context["rows"]) == count
 
@@ -224,7 +226,7 @@ def test_a_person_report_lists_the_accesses_of_the_managers_huvudman_only(
     entries(1, unit=same_huvudman, individual=person)
     entries(1, unit=bup, individual=person)  # the region reports its own accesses
     entries(1, unit=unit)  # someone else's data
-    client.force_login(manager)
+    login_verified(client, manager)
 
     response = client.get(reverse("sip:access:person_report", args=[person.pk]))
     csv_text = client.get(reverse("sip:access:person_report_csv", args=[person.pk]))
@@ -247,7 +249,8 @@ def test_the_person_report_runs_the_same_queries_however_many_entries_there_are(
     client, case, unit, manager, django_assert_max_num_queries, count
 ):
     entries(count, unit=unit, individual=case.individual)
-    client.force_login(manager)
-    with django_assert_max_num_queries(14):
+    login_verified(client, manager)
+    # Including the one query of django-otp's middleware for the verified device.
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("sip:access:person_report", args=[case.individual.pk]))
     assert len(response.context["page"]) == min(count + 1, 50)

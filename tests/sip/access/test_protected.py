@@ -12,6 +12,7 @@ from sip import services
 from sip.access.models import AccessLogEntry
 from sip.identity import format_id_number
 from sip.models import Individual
+from tests.helpers import login_verified
 from tests.sip.access.test_authorization_matrix import MATRIX, request_as, url_for
 from tests.sip.access.world import NOW, ROLES, readable
 from tests.sip.conftest import at
@@ -32,13 +33,13 @@ def secrets(world) -> list[str]:
 
 def get(client, user, url, *, when=NOW):
     with time_machine.travel(when, tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         return client.get(url)
 
 
 def unmask(client, user, world, reason="Ska skicka kallelse till rätt adress.", *, when=NOW):
     with time_machine.travel(when, tick=False):
-        client.force_login(user)
+        login_verified(client, user)
         return client.post(
             reverse("sip:access:unmask", args=[world.individual.pk]),
             {"reason": reason, "case": world.case.pk},
@@ -124,7 +125,7 @@ def test_an_authorised_user_can_authorise_someone_who_reaches_the_person(client,
     convener, participant = protected_world.users["convener"], protected_world.users["participant"]
     url = reverse("sip:access:individual_authorise", args=[protected_world.individual.pk])
     with time_machine.travel(NOW, tick=False):
-        client.force_login(convener)
+        login_verified(client, convener)
         client.post(url, {"user": participant.pk})
 
     assert protected_world.individual.authorised_users.filter(pk=participant.pk).exists()
@@ -140,9 +141,9 @@ def test_only_an_authorised_user_can_authorise_and_only_someone_who_reaches_the_
     convener = protected_world.users["convener"]
     url = reverse("sip:access:individual_authorise", args=[protected_world.individual.pk])
     with time_machine.travel(NOW, tick=False):
-        client.force_login(manager)
+        login_verified(client, manager)
         client.post(url, {"user": manager.pk})
-        client.force_login(convener)
+        login_verified(client, convener)
         client.post(url, {"user": outsider.pk})
 
     authorised = set(protected_world.individual.authorised_users.all())
@@ -151,7 +152,7 @@ def test_only_an_authorised_user_can_authorise_and_only_someone_who_reaches_the_
 
 def test_registering_a_protected_person_authorises_the_registrar(client, coordinator, municipality):
     with time_machine.travel(NOW, tick=False):
-        client.force_login(coordinator)
+        login_verified(client, coordinator)
         client.post(
             reverse("sip:individual_create"),
             {
@@ -172,7 +173,7 @@ def test_registering_a_protected_person_authorises_the_registrar(client, coordin
 def test_a_case_opened_from_a_masked_persons_page_is_for_the_stored_person(client, protected_world):
     convener = protected_world.users["convener"]
     with time_machine.travel(NOW, tick=False):
-        client.force_login(convener)
+        login_verified(client, convener)
         response = client.post(
             reverse("sip:individual_detail", args=[protected_world.individual.pk]),
             {"convening_unit": protected_world.convening_unit.pk, "reason": "Ny oro."},

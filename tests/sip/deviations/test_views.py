@@ -272,20 +272,6 @@ def test_no_view_edits_or_deletes_a_closed_report(client, closed, coordinator, b
     assert (closed.description, closed.entries.count(), closed.history.count()) == before
 
 
-def test_the_admin_shows_reports_read_only(client, closed, admin_user):
-    login_verified(client, admin_user)
-    change = reverse("admin:sip_deviationreport_change", args=[closed.pk])
-    assert client.get(change).status_code == 200
-    assert client.post(change, {"description": "x"}).status_code == 403
-    delete = reverse("admin:sip_deviationreport_delete", args=[closed.pk])
-    assert client.post(delete, {"post": "yes"}).status_code == 403
-    entry = closed.entries.first()
-    entry_delete = reverse("admin:sip_deviationentry_delete", args=[entry.pk])
-    assert client.post(entry_delete, {"post": "yes"}).status_code == 403
-    assert client.get(reverse("admin:sip_deviationreport_add")).status_code == 403
-    assert DeviationReport.objects.filter(pk=closed.pk, description=closed.description).exists()
-
-
 # --- the steering group's view --------------------------------------------------------------------
 
 
@@ -394,10 +380,11 @@ def test_the_report_page_keeps_a_fixed_query_count(
 ):
     url = reverse("sip:deviation_detail", args=[report.pk])
     login_verified(client, bup_manager)
-    with django_assert_max_num_queries(20):
+    # Two of them read the report's case and log that read (the page shows its person's text).
+    with django_assert_max_num_queries(22):
         assert client.get(url).status_code == 200
     factories.DeviationEntryFactory.create_batch(40, report=report)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         assert client.get(url).status_code == 200
 
 
@@ -436,12 +423,13 @@ def test_the_case_timeline_merges_the_case_reports_in_time_order(
         services.report_comment(report=report, by=coordinator, text="Påminnelse skickad.")
     url = reverse("sip:deviation_case_timeline", args=[consented.pk])
     login_verified(client, coordinator)
-    with django_assert_max_num_queries(12):
+    # Including the access-log entry for reading the case.
+    with django_assert_max_num_queries(13):
         content = client.get(url).content.decode()
     assert content.index(report.reference) < content.index(second.reference)
     assert "Påminnelse skickad." in content
     factories.DeviationEntryFactory.create_batch(30, report=second)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(url).status_code == 200
     assert get(client, outsider, url).status_code == 404
 

@@ -54,7 +54,10 @@ def dental(region):
 @pytest.fixture
 def placed_child(placing_unit):
     return factories.IndividualFactory(
-        home_municipality=placing_unit.municipality, first_name="Elsa", last_name="Nilsson"
+        home_municipality=placing_unit.municipality,
+        first_name="Elsa",
+        last_name="Nilsson",
+        registered_by_unit=placing_unit,
     )
 
 

@@ -145,9 +145,9 @@ def test_participants_of_the_linked_sip_see_the_placement(
     login_verified(client, school_user)
     response = client.get(detail_url(placement))
     assert response.status_code == 200
-    # They may look, not act for the placing municipality.
+    # They may look, not act for the placing municipality: the placement is no secret to them.
     assert "Föreslå kostnadsfördelning" not in response.content.decode()
-    assert client.get(reverse("sip:cost_split_create", args=[placement.pk])).status_code == 404
+    assert client.get(reverse("sip:cost_split_create", args=[placement.pk])).status_code == 403
 
 
 def test_a_protected_place_of_residence_is_shown_only_to_users_with_the_right(
@@ -335,7 +335,8 @@ def test_the_placement_page_has_a_fixed_number_of_queries(
 ):
     _add_splits(easter_placement, coordinator, placing_unit, region, splits)
     login_verified(client, coordinator)
-    with django_assert_max_num_queries(17):
+    # Including the access-log entry for reading the placed person's data.
+    with django_assert_max_num_queries(18):
         response = client.get(detail_url(easter_placement))
     assert response.content.decode().count("Kostnad ") == splits
 
