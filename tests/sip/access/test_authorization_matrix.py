@@ -70,6 +70,8 @@ READERS = (OK, OK, OK, 404, 404, 404, LOGIN)
 CHANGERS = (OK, 403, 403, 404, 404, 404, LOGIN)
 ADMINS = (403, 403, 403, 403, 403, OK, LOGIN)
 MANAGERS = (403, 403, OK, 403, 403, 403, LOGIN)
+# Aggregates only: managers for their units, steering groups for their scope, admins nationally.
+STATISTICS_READERS = (403, 403, OK, 403, OK, OK, LOGIN)
 # The placing social services (the convener's unit, where the manager is a member too) act for a
 # placement; readers of the linked case and cost-split parties (the participant) only look.
 PLACING_TEAM = (OK, 403, OK, 404, 404, 404, LOGIN)
@@ -174,6 +176,10 @@ MATRIX: dict[str, Row] = {
     "agreements:source": Row("GET", own=ADMINS, foreign=ADMINS, kwargs=AGREEMENT),
     # --- overdue deadlines: the managers' (their units' deadlines, case references only).
     "deadlines:overdue": Row("GET", own=MANAGERS),
+    "sip:statistics": Row("GET", own=STATISTICS_READERS),
+    "sip:statistics_csv": Row("GET", own=STATISTICS_READERS),
+    "sip:statistics_xlsx": Row("GET", own=STATISTICS_READERS),
+    "sip:statistics_pdf": Row("GET", own=STATISTICS_READERS),
     "deadlines:overdue_export": Row("GET", own=MANAGERS),
     # --- the coordinator's pages. Starting a case and the directory search: anyone signed in.
     "sip:case_new": Row("GET", own=EVERYONE),
