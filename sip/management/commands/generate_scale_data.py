@@ -535,20 +535,7 @@ def directory_step(world: World) -> dict[str, int]:
     joined = world.now - dt.timedelta(days=400)
     counts["users"] = copy_rows(
         User,
-        [
-            "id",
-            "password",
-            "is_superuser",
-            "username",
-            "first_name",
-            "last_name",
-            "email",
-            "is_staff",
-            "is_active",
-            "date_joined",
-            "title",
-            "phone",
-        ],
+        USER_COLUMNS,
         (
             (
                 world.id(User, p),
@@ -566,6 +553,27 @@ def directory_step(world: World) -> dict[str, int]:
             for p in range(s.professionals)
         ),
     )
+    # One directory admin without units: the national statistics report is read as them.
+    counts["admins"] = copy_rows(
+        User,
+        USER_COLUMNS,
+        [
+            (
+                world.id(User, s.professionals),
+                password,
+                False,
+                "skala.admin",
+                "Admin",
+                "Skala",
+                "skala.admin@example.se",
+                True,
+                True,
+                joined,
+                "Systemförvaltare",
+                "",
+            )
+        ],
+    )
     counts["memberships"] = copy_rows(
         Membership,
         ["id", "role", "is_active", "user_id", "unit_id"],
@@ -582,6 +590,22 @@ def directory_step(world: World) -> dict[str, int]:
     )
     counts["steering_groups"] = _steering_groups(world)
     return counts
+
+
+USER_COLUMNS = [
+    "id",
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+    "title",
+    "phone",
+]
 
 
 def _unit_row(world: World, u: int) -> tuple:
