@@ -415,7 +415,9 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 for sql in statements:
                     cursor.execute(sql)
-                    cursor.fetchall()
+                    # BEGIN, COMMIT and set_config around a report return no rows to fetch.
+                    if cursor.description is not None:
+                        cursor.fetchall()
                 times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times[5:])
 
