@@ -9,8 +9,8 @@ from django.db.models import F
 from actors.models import Membership, Unit
 from deadlines.models import Deadline, Notification
 from deadlines.services import deadline_sweep
-from sip.management.commands.generate_scale_data import SCALES
 from sip.access.selectors import case_list_for_user
+from sip.management.commands.generate_scale_data import SCALES
 from sip.models import (
     Case,
     CaseGroupObjectPermission,
