@@ -506,7 +506,10 @@ class Command(BaseCommand):
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-        figures = parse_wrk(output)
+        try:
+            figures = parse_wrk(output)
+        except (AttributeError, KeyError):
+            raise CommandError(f"Could not read the wrk output:\n{output}") from None
         figures["worker_rss_mb"] = max(workers_rss, default=None)
         figures["table"] = markdown_table(
             [
@@ -608,7 +611,7 @@ def parse_wrk(output: str) -> dict:
         number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
         return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    latencies = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
+    latencies = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
