@@ -30,7 +30,7 @@ WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8123/
     Latency    61.20ms   20.11ms 310.52ms   80.12%
     Req/Sec    65.10     12.30   100.00     70.00%
   Latency Distribution
-     50%   58.30ms 
+     50%   58.30ms
      75%   70.00ms
      90%   85.10ms
      99%    1.20s
@@ -39,7 +39,7 @@ WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8123/
   Non-2xx or 3xx responses: 4
 Requests/sec:    130.05
 Transfer/sec:      3.00MB
-"""
+""".replace("58.30ms\n", "58.30ms \n")  # real wrk output pads some latency lines with a space
 
 
 def test_the_table_formatter_right_aligns_numbers_and_escapes_pipes():
