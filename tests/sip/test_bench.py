@@ -9,7 +9,12 @@ from sip.management.commands.bench import (
     MARK_END,
     MARK_START,
     Cast,
+    Command,
     Page,
+    _case_list_main,
+    _deviation_inbox_main,
+    _overdue_main,
+    _statistics_main,
     available_pages,
     markdown_table,
     parse_wrk,
@@ -34,7 +39,7 @@ WRK_OUTPUT = """Running 30s test @ http://127.0.0.1:8123/
   Non-2xx or 3xx responses: 4
 Requests/sec:    130.05
 Transfer/sec:      3.00MB
-"""
+""".replace("58.30ms\n", "58.30ms \n")  # real wrk output pads some latency lines with a space
 
 
 def test_the_table_formatter_right_aligns_numbers_and_escapes_pipes():
@@ -124,4 +129,24 @@ def test_the_bench_measures_the_pages_of_generated_data(tmp_path):
     report = output.read_text()
     assert "| Mina ärenden |" in report
     assert "| Ärendesida |" in report
+    assert "| Försenade frister (chef) |" in report
+    assert "| Avvikelseinkorg (chef) |" in report
+    assert "| Indikatorrapport, ett år (chef) |" in report
+    assert "| Indikatorrapport, ett år (hela landet, admin) |" in report
     assert "| peak RSS | MB | target MB | ok |" in report
+
+
+@pytest.mark.django_db
+def test_the_cast_of_generated_data_sees_full_pages(tmp_path):
+    with time_machine.travel(at(2026, 5, 20, 12, 0), tick=False):
+        call_command(
+            "generate_scale_data",
+            scale="tiny",
+            stats_file=str(tmp_path / "stats.json"),
+            stdout=io.StringIO(),
+        )
+        cast = Command()._cast()
+        assert _case_list_main(cast)
+        assert _overdue_main(cast)[0]
+        assert _deviation_inbox_main(cast)
+        assert _statistics_main(cast.admin, 2025).tables

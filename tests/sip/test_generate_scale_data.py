@@ -9,8 +9,18 @@ from django.db.models import F
 from actors.models import Membership, Unit
 from deadlines.models import Deadline, Notification
 from deadlines.services import deadline_sweep
+from sip.access.selectors import case_list_for_user
 from sip.management.commands.generate_scale_data import SCALES
-from sip.models import Case, Consent, Individual, Meeting, Participant, Plan
+from sip.models import (
+    Case,
+    CaseGroupObjectPermission,
+    Consent,
+    DeviationReport,
+    Individual,
+    Meeting,
+    Participant,
+    Plan,
+)
 from tests.sip.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +46,7 @@ def test_the_tiny_scale_writes_the_requested_counts(generated):
     assert Case.objects.count() == TINY.cases
     assert Deadline.objects.count() == TINY.deadlines
     assert generated["counts"]["deadlines"] == TINY.deadlines
+    assert DeviationReport.objects.count() == TINY.deviations
     assert generated["scale"] == "tiny"
     assert generated["peak_rss_mb"] > 0
 
@@ -87,3 +98,40 @@ def test_it_refuses_a_database_that_already_holds_data(generated, tmp_path):
             stdout=io.StringIO(),
         )
     assert Case.objects.count() == TINY.cases
+
+
+def test_every_unit_has_its_access_group_and_every_case_its_grants(generated):
+    assert not Unit.objects.filter(access_group=None).exists()
+    with_consent = Case.objects.exclude(status__in=["behov", "samtycke_nekat"]).count()
+    without = TINY.cases - with_consent
+    # change + view for the convening unit; view for the two other participating units.
+    assert CaseGroupObjectPermission.objects.count() == 4 * with_consent + 2 * without
+    assert (
+        CaseGroupObjectPermission.objects.filter(
+            permission__codename="change_case", group__unit=F("content_object__convening_unit")
+        ).count()
+        == TINY.cases
+    )
+
+
+def test_a_generated_coordinator_sees_his_cases_and_may_change_them(generated):
+    case = Case.objects.select_related("coordinator").order_by("pk").first()
+    visible = case_list_for_user(user=case.coordinator)
+    own = set(Case.objects.filter(coordinator=case.coordinator).values_list("pk", flat=True))
+    assert own <= set(visible.values_list("pk", flat=True))
+    assert visible.get(pk=case.pk).viewer_can_change
+
+
+def test_a_participating_unit_sees_the_case_its_consent_covers(generated):
+    participant = Participant.objects.exclude(unit=F("case__convening_unit")).first()
+    member = Membership.objects.filter(unit=participant.unit).first().user
+    seen = case_list_for_user(user=member).get(pk=participant.case_id)
+    assert not seen.viewer_can_change
+
+
+def test_deviation_reports_come_in_a_mix_of_statuses_and_concern_the_convening_unit(generated):
+    statuses = set(DeviationReport.objects.values_list("status", flat=True))
+    assert {"utkast", "registrerad", "eskalerad", "avslutad"} <= statuses
+    assert len(set(DeviationReport.objects.values_list("category", flat=True))) > 3
+    assert not DeviationReport.objects.filter(status="eskalerad", level=None).exists()
+    assert not DeviationReport.objects.exclude(concerned_units=F("case__convening_unit")).exists()

@@ -1,8 +1,10 @@
 """Benchmark at scale (not a test): pages, the deadline sweep, a load test and peak memory.
 
 Run it on a database filled by generate_scale_data; it prints Markdown tables and writes them
-into docs/performance.md between the bench markers. Nothing it does changes the data: pages are
-read, the sweep is rolled back, the load test only reads.
+into docs/performance.md between the bench markers. Nothing it does changes the SIP data: pages
+are read, the sweep is rolled back, the load test only reads. It does leave what reading leaves:
+access-log entries and sessions, and a confirmed TOTP device ("bench") for each manager or admin
+it signs in, whose sessions it marks as verified with the second factor.
 
 Pages come from the registry `PAGES`: a page is one entry (URL builder, viewing user, main
 selector call). A page whose URL name is not installed (e.g. on another branch) is skipped with
@@ -34,12 +36,26 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from actors.models import Membership, User
+from actors.selectors import user_roles
 from deadlines.models import Deadline
+from deadlines.selectors import (
+    deadline_breaches_per_week,
+    deadline_list_overdue,
+    deadline_overdue_counts,
+)
+from deadlines.views import OVERDUE_PAGE_SIZE
+from sip.deviations.selectors import report_inbox
+from sip.deviations.views import PAGE_SIZE as DEVIATIONS_PER_PAGE
 from sip.management.commands.generate_scale_data import STATS_FILE
 from sip.models import Case
 from sip.selectors import case_detail, case_get_for_user
+from sip.statistics.forms import ReportForm
+from sip.statistics.selectors import statistics_report, statistics_scopes_for_user
+from sip.statistics.views import ROWS_PER_PAGE as STATISTICS_ROWS_PER_PAGE
 from sip.workspace.selectors import CaseFilters, case_worklist
 from sip.workspace.views import CASES_PER_PAGE
 
@@ -64,6 +80,13 @@ class Cast:
     coordinator: User
     manager: User
     case: Case
+    # A directory admin (generate_scale_data makes one), for the national statistics report.
+    admin: User | None = None
+
+    @property
+    def statistics_year(self) -> int:
+        """The last whole calendar year: generated cases span the two and a half years before."""
+        return timezone.localdate().year - 1
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,42 @@ def _case_detail_main(cast: Cast) -> object:
     return case_detail(case=case_get_for_user(user=cast.case.coordinator, pk=cast.case.pk))
 
 
+def _overdue_main(cast: Cast) -> object:
+    now = timezone.now()
+    deadlines = deadline_list_overdue(user=cast.manager, now=now)
+    rows = list(Paginator(deadlines, OVERDUE_PAGE_SIZE).get_page(1).object_list)
+    counts = deadline_overdue_counts(deadlines=deadlines)
+    return rows, counts, deadline_breaches_per_week(user=cast.manager, now=now)
+
+
+def _deviation_inbox_main(cast: Cast) -> object:
+    reports = report_inbox(user=cast.manager)
+    return list(Paginator(reports, DEVIATIONS_PER_PAGE).get_page(1).object_list)
+
+
+def _statistics_main(user: User, year: int) -> object:
+    scopes = statistics_scopes_for_user(user=user)
+    form = ReportForm({"year": str(year)}, scopes=scopes)
+    if not form.is_valid():
+        raise CommandError(f"The statistics form refused the year {year}: {form.errors}")
+    return statistics_report(
+        user=user,
+        query=form.report_query(),
+        scopes=scopes,
+        rows=slice(0, STATISTICS_ROWS_PER_PAGE),
+    )
+
+
+def _statistics_url(cast: Cast) -> str:
+    return f"{reverse('sip:statistics')}?year={cast.statistics_year}"
+
+
+def _admin(cast: Cast) -> User:
+    if cast.admin is None:
+        raise CommandError("No directory admin: generate_scale_data makes skala.admin.")
+    return cast.admin
+
+
 PAGES: dict[str, Page] = {
     "Mina ärenden": Page(
         url=lambda cast: reverse("sip:case_list"),
@@ -94,6 +153,26 @@ PAGES: dict[str, Page] = {
         url=lambda cast: reverse("sip:case_detail", args=[cast.case.pk]),
         user=lambda cast: cast.case.coordinator,
         main_sql=_case_detail_main,
+    ),
+    "Försenade frister (chef)": Page(
+        url=lambda cast: reverse("deadlines:overdue"),
+        user=lambda cast: cast.manager,
+        main_sql=_overdue_main,
+    ),
+    "Avvikelseinkorg (chef)": Page(
+        url=lambda cast: reverse("sip:deviation_inbox"),
+        user=lambda cast: cast.manager,
+        main_sql=_deviation_inbox_main,
+    ),
+    "Indikatorrapport, ett år (chef)": Page(
+        url=_statistics_url,
+        user=lambda cast: cast.manager,
+        main_sql=lambda cast: _statistics_main(cast.manager, cast.statistics_year),
+    ),
+    "Indikatorrapport, ett år (hela landet, admin)": Page(
+        url=_statistics_url,
+        user=_admin,
+        main_sql=lambda cast: _statistics_main(_admin(cast), cast.statistics_year),
     ),
 }
 # The page the load test hammers.
@@ -146,6 +225,22 @@ def available_pages(pages: dict[str, Page], cast: Cast) -> tuple[dict[str, str],
         except NoReverseMatch as exc:
             notes.append(f"{name}: skipped, its URL is not installed here ({exc}).")
     return urls, notes
+
+
+def login(client: Client, user: User) -> None:
+    """Sign the user in on the client; a manager or admin also with the second factor passed,
+    as django_otp.login records it (the session holds the device's persistent id), so the
+    2FA middleware lets them through to the page instead of the verification step."""
+    client.force_login(user)
+    roles = user_roles(user=user)
+    if not (roles.is_manager or roles.is_admin):
+        return
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def write_report(path: Path, report: str) -> None:
@@ -237,6 +332,7 @@ class Command(BaseCommand):
             coordinator=member(Membership.Role.COORDINATOR),
             manager=member(Membership.Role.MANAGER),
             case=case,
+            admin=User.objects.filter(is_staff=True, is_active=True).order_by("pk").first(),
         )
 
     def _machine(self, load_before: tuple[float, float, float]) -> str:
@@ -266,7 +362,7 @@ class Command(BaseCommand):
         for name, url in urls.items():
             page = PAGES[name]
             client = Client(HTTP_HOST="localhost")
-            client.force_login(page.user(cast))
+            login(client, page.user(cast))
             for _ in range(5):  # warm caches, connections and templates
                 self._get(client, url)
             times = []
@@ -319,7 +415,9 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 for sql in statements:
                     cursor.execute(sql)
-                    cursor.fetchall()
+                    # BEGIN, COMMIT and set_config around a report return no rows to fetch.
+                    if cursor.description is not None:
+                        cursor.fetchall()
                 times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times[5:])
 
@@ -408,7 +506,10 @@ class Command(BaseCommand):
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-        figures = parse_wrk(output)
+        try:
+            figures = parse_wrk(output)
+        except (AttributeError, KeyError):
+            raise CommandError(f"Could not read the wrk output:\n{output}") from None
         figures["worker_rss_mb"] = max(workers_rss, default=None)
         figures["table"] = markdown_table(
             [
@@ -454,7 +555,7 @@ class Command(BaseCommand):
         cookies = []
         for user in users:
             client = Client()
-            client.force_login(user)
+            login(client, user)
             cookies.append(
                 f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
             )
@@ -510,7 +611,7 @@ def parse_wrk(output: str) -> dict:
         number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
         return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    latencies = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
+    latencies = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )

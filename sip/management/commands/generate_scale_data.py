@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
@@ -33,10 +34,14 @@ from actors.validators import luhn_check_digit
 from agreements.models import Agreement, DeadlineRule, EscalationLevel
 from deadlines import calendar
 from deadlines.models import Deadline
+from sip.access.selectors import CHANGE, VIEW
 from sip.models import (
     ADULT_AGE,
     Case,
+    CaseGroupObjectPermission,
     Consent,
+    DeviationEntry,
+    DeviationReport,
     Guardian,
     Individual,
     Intervention,
@@ -62,13 +67,14 @@ class Scale:
     individuals: int
     cases: int
     deadlines: int
+    deviations: int
 
 
 SCALES = {
-    "national": Scale(21, 290, 3_000, 30_000, 200_000, 300_000, 2_000_000),
-    "county": Scale(2, 29, 300, 3_000, 20_000, 30_000, 200_000),
+    "national": Scale(21, 290, 3_000, 30_000, 200_000, 300_000, 2_000_000, 100_000),
+    "county": Scale(2, 29, 300, 3_000, 20_000, 30_000, 200_000, 10_000),
     # For tests: big enough to have every stage and deadline state, small enough to run in a second.
-    "tiny": Scale(1, 3, 12, 48, 40, 60, 400),
+    "tiny": Scale(1, 3, 12, 48, 40, 60, 400, 30),
 }
 
 # Shares of all deadlines that are unresolved; every other deadline is met, waived or cancelled.
@@ -223,6 +229,8 @@ class World:
     # (county, target group) -> agreement id; (agreement id, kind) -> rule
     agreements: dict[tuple[str, str], int] = field(default_factory=dict)
     rules: dict[tuple[int, str], DeadlineRule] = field(default_factory=dict)
+    # (agreement id, ladder order) -> escalation level id
+    levels: dict[tuple[int, int], int] = field(default_factory=dict)
     case_content_type: int = 0
     stride: int = 1
     # How many last deadlines are open and overdue, open and ahead, breached.
@@ -442,14 +450,14 @@ def agreements_step(world: World) -> dict[str, int]:
                     source_section="generate_scale_data",
                 )
             for order, (level_name, kind, group_kind) in enumerate(LADDER, start=1):
-                EscalationLevel.objects.create(
+                world.levels[(agreement.pk, order)] = EscalationLevel.objects.create(
                     agreement=agreement,
                     order=order,
                     name=level_name,
                     kind=kind,
                     steering_group_kind=steering_kind if group_kind is None else group_kind,
                     source_section="generate_scale_data",
-                )
+                ).pk
     return {"agreements": len(world.agreements)}
 
 
@@ -497,6 +505,13 @@ def directory_step(world: World) -> dict[str, int]:
             for m in range(s.municipalities)
         ],
     )
+    # Each unit's permission group (what actors.services.unit_access_group creates on first use),
+    # so the case grants below have a group to point at.
+    counts["unit_groups"] = copy_rows(
+        Group,
+        ["id", "name"],
+        ((world.id(Group, u), f"verksamhet-{world.id(Unit, u)}") for u in range(s.units)),
+    )
     counts["units"] = copy_rows(
         Unit,
         [
@@ -512,6 +527,7 @@ def directory_step(world: World) -> dict[str, int]:
             "is_active",
             "huvudman_id",
             "municipality_id",
+            "access_group_id",
         ],
         (_unit_row(world, u) for u in range(s.units)),
     )
@@ -519,20 +535,7 @@ def directory_step(world: World) -> dict[str, int]:
     joined = world.now - dt.timedelta(days=400)
     counts["users"] = copy_rows(
         User,
-        [
-            "id",
-            "password",
-            "is_superuser",
-            "username",
-            "first_name",
-            "last_name",
-            "email",
-            "is_staff",
-            "is_active",
-            "date_joined",
-            "title",
-            "phone",
-        ],
+        USER_COLUMNS,
         (
             (
                 world.id(User, p),
@@ -550,6 +553,27 @@ def directory_step(world: World) -> dict[str, int]:
             for p in range(s.professionals)
         ),
     )
+    # One directory admin without units: the national statistics report is read as them.
+    counts["admins"] = copy_rows(
+        User,
+        USER_COLUMNS,
+        [
+            (
+                world.id(User, s.professionals),
+                password,
+                False,
+                "skala.admin",
+                "Admin",
+                "Skala",
+                "skala.admin@example.se",
+                True,
+                True,
+                joined,
+                "Systemförvaltare",
+                "",
+            )
+        ],
+    )
     counts["memberships"] = copy_rows(
         Membership,
         ["id", "role", "is_active", "user_id", "unit_id"],
@@ -566,6 +590,22 @@ def directory_step(world: World) -> dict[str, int]:
     )
     counts["steering_groups"] = _steering_groups(world)
     return counts
+
+
+USER_COLUMNS = [
+    "id",
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+    "title",
+    "phone",
+]
 
 
 def _unit_row(world: World, u: int) -> tuple:
@@ -588,6 +628,7 @@ def _unit_row(world: World, u: int) -> tuple:
         True,
         unit_huvudman(world, u),
         world.id(Municipality, m),
+        world.id(Group, u),
     )
 
 
@@ -902,13 +943,22 @@ def meetings_step(world: World) -> dict[str, int]:
     )
     counts["invitations"] = copy_rows(
         Invitation,
-        ["id", "response", "decline_reason", "attended", "meeting_id", "participant_id"],
+        [
+            "id",
+            "response",
+            "decline_reason",
+            "attended",
+            "excused",
+            "meeting_id",
+            "participant_id",
+        ],
         (
             (
                 world.id(Invitation, 9 * case.index + 3 * slot + k),
                 Invitation.Response.ACCEPTED,
                 "",
                 True if status == Meeting.Status.HELD else None,
+                False,
                 world.id(Meeting, 3 * case.index + slot),
                 world.id(Participant, 3 * case.index + k),
             )
@@ -1133,6 +1183,138 @@ def deadlines_step(world: World) -> dict[str, int]:
     return {"deadlines": written}
 
 
+def access_step(world: World) -> dict[str, int]:
+    """The case grants sip.access.services.case_access_sync would hold: view and change for the
+    convening unit's group, view for every participating unit's. The plan's lead and coordinator
+    units are the convening unit here, so the plan adds nothing. Without them no one sees a case."""
+    view, change = (
+        Permission.objects.get(content_type_id=world.case_content_type, codename=codename).pk
+        for codename in (VIEW, CHANGE)
+    )
+
+    def rows() -> Iterator[tuple]:
+        for case in world.cases():
+            units = participant_units(world, case) if case.has_consent else (case.unit,)
+            grants = [(units[0], change)] + [(unit, view) for unit in units]
+            for k, (unit, permission) in enumerate(grants):
+                yield (
+                    world.id(CaseGroupObjectPermission, 4 * case.index + k),
+                    permission,
+                    world.id(Group, unit),
+                    case.id,
+                )
+
+    written = copy_rows(
+        CaseGroupObjectPermission, ["id", "permission_id", "group_id", "content_object_id"], rows()
+    )
+    return {"case_grants": written}
+
+
+# Deviation statuses by (mix % 20): mostly open work in a manager's inbox, some closed.
+DEVIATION_STATUSES = (
+    [DeviationReport.Status.DRAFT]
+    + [DeviationReport.Status.REGISTERED] * 4
+    + [DeviationReport.Status.RECEIVED] * 3
+    + [DeviationReport.Status.INVESTIGATING] * 3
+    + [DeviationReport.Status.ANSWERED] * 2
+    + [DeviationReport.Status.ESCALATED] * 2
+    + [DeviationReport.Status.CLOSED] * 4
+    + [DeviationReport.Status.DISMISSED]
+)
+DEVIATION_CATEGORIES = tuple(DeviationReport.Category)
+
+
+def deviations_of(world: World, case: CasePlan) -> range:
+    """The report numbers filed about a case: the reports spread evenly over the cases."""
+    s = world.scale
+    return range(case.index * s.deviations // s.cases, (case.index + 1) * s.deviations // s.cases)
+
+
+def deviations_step(world: World) -> dict[str, int]:
+    """Deviation reports about cases: filed by the second participating unit (its manager),
+    concerning the convening unit, in a mix of statuses, categories and ladder steps, each with
+    the entry that created it."""
+    counts = {}
+
+    def report(case: CasePlan, r: int) -> tuple:
+        status = DEVIATION_STATUSES[mix(r, 70) % len(DEVIATION_STATUSES)]
+        reporting = participant_units(world, case)[1]
+        occurred = min(case.opened_at + dt.timedelta(days=3 + mix(r, 71) % 60), world.now)
+        created = min(occurred + dt.timedelta(days=1), world.now)
+        unconfirmed = status in DeviationReport.UNCONFIRMED
+        level = None
+        if status == DeviationReport.Status.ESCALATED:
+            level = world.levels[(case.agreement, 1 + mix(r, 72) % LADDER_STEPS)]
+        return (
+            world.id(DeviationReport, r),
+            DEVIATION_CATEGORIES[mix(r, 73) % len(DEVIATION_CATEGORIES)],
+            occurred,
+            "" if unconfirmed else "Kallelsen kom inte fram i tid till verksamheten.",
+            status,
+            created,
+            None if unconfirmed else created,
+            created + dt.timedelta(hours=1) if status in DeviationReport.FINAL else None,
+            case.agreement,
+            case.id,
+            level,
+            # An automatic draft has no reporter until someone confirms it.
+            None if status == DeviationReport.Status.DRAFT else world.id(User, reporting),
+            world.id(Unit, reporting),
+        )
+
+    counts["deviations"] = copy_rows(
+        DeviationReport,
+        [
+            "id",
+            "category",
+            "occurred_at",
+            "description",
+            "status",
+            "created_at",
+            "registered_at",
+            "closed_at",
+            "agreement_id",
+            "case_id",
+            "level_id",
+            "reported_by_id",
+            "reporting_unit_id",
+        ],
+        (report(case, r) for case in world.cases() for r in deviations_of(world, case)),
+    )
+    counts["deviation_units"] = copy_rows(
+        DeviationReport.concerned_units.through,
+        ["id", "deviationreport_id", "unit_id"],
+        (
+            (
+                world.id(DeviationReport.concerned_units.through, r),
+                world.id(DeviationReport, r),
+                world.id(Unit, case.unit),
+            )
+            for case in world.cases()
+            for r in deviations_of(world, case)
+        ),
+    )
+    counts["deviation_entries"] = copy_rows(
+        DeviationEntry,
+        ["id", "kind", "from_status", "to_status", "text", "measures", "at", "report_id"],
+        (
+            (
+                world.id(DeviationEntry, r),
+                DeviationEntry.Kind.CREATED,
+                "",
+                DEVIATION_STATUSES[mix(r, 70) % len(DEVIATION_STATUSES)],
+                "",
+                "",
+                min(case.opened_at + dt.timedelta(days=4 + mix(r, 71) % 60), world.now),
+                world.id(DeviationReport, r),
+            )
+            for case in world.cases()
+            for r in deviations_of(world, case)
+        ),
+    )
+    return counts
+
+
 STEPS: list[Callable[[World], dict[str, int]]] = [
     agreements_step,
     directory_step,
@@ -1141,6 +1323,8 @@ STEPS: list[Callable[[World], dict[str, int]]] = [
     meetings_step,
     plans_step,
     deadlines_step,
+    access_step,
+    deviations_step,
 ]
 
 
@@ -1172,6 +1356,11 @@ def build_world(scale: Scale, *, now: dt.datetime) -> World:
         Intervention,
         LeadAssignment,
         Deadline,
+        Group,
+        CaseGroupObjectPermission,
+        DeviationReport,
+        DeviationReport.concerned_units.through,
+        DeviationEntry,
     ]
     bases = {}
     with connection.cursor() as cursor:
