@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import openpyxl
 import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.test import RequestFactory
@@ -255,10 +256,23 @@ def _deviation_report(world: World, *, agreement: Agreement, name: str) -> None:
         )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def readable(response) -> str:
-    """The text a user gets from a response: HTML, CSV and .ics as text, a PDF's extracted text."""
+    """The text a user gets from a response: HTML, CSV and .ics as text, a PDF's extracted text,
+    a workbook's cell values."""
     content = b"".join(response) if response.streaming else response.content
     if response.get("Content-Type", "").startswith("application/pdf"):
         pages = PdfReader(io.BytesIO(content)).pages
         return " ".join(" ".join(page.extract_text() for page in pages).split())
+    if response.get("Content-Type", "").startswith(XLSX):
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        return " ".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
     return content.decode()
