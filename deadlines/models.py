@@ -84,8 +84,13 @@ class Deadline(models.Model):
         ordering = ["due_at"]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="deadline_subject_idx"),
+            # The sweep reads the overdue rows' groups (rule, due time, subject type, level)
+            # from this index alone before it breaches them.
             models.Index(
-                fields=["due_at"], condition=Q(status="open"), name="deadline_open_due_idx"
+                fields=["due_at"],
+                include=["rule", "content_type", "escalation_level"],
+                condition=Q(status="open"),
+                name="deadline_open_due_idx",
             ),
             models.Index(
                 fields=["next_reminder_at"],
@@ -165,6 +170,11 @@ class Notification(models.Model):
         # notification_user_idx (user, -created_at) serves every lookup by user; a second index
         # on user alone only made each sweep's notification INSERT slower.
         db_index=False,
+        # No database constraint, as for `deadline` below: its check ran once per notification,
+        # about a tenth of a national sweep (120,000 checks, 0.6 s). Users are deactivated, not
+        # deleted, and Django's CASCADE runs in Python, so a deleted user still takes their
+        # notifications along.
+        db_constraint=False,
     )
     deadline = models.ForeignKey(
         Deadline,

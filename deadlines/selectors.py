@@ -1,18 +1,20 @@
 """Reads of deadlines and notifications. Access to a subject is the calling app's check."""
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, When
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from actors.models import Membership, Unit, User
 from actors.selectors import unit_list_for_member
-from agreements.models import ClosedDay
+from agreements.models import ClosedDay, DeadlineRule
 from deadlines import calendar
 from deadlines.models import Deadline, Notification
 
@@ -60,20 +62,65 @@ def managed_units(*, user: User) -> QuerySet[Unit]:
     return unit_list_for_member(user=user, role=Membership.Role.MANAGER).order_by("name")
 
 
-def _managed_scope(*, user: User, unit: Unit | None, kind: str) -> QuerySet[Deadline]:
-    """Deadlines a manager answers for: the unit is theirs, or (no unit) the responsible person
-    is an active member of one of their units. `unit` must come from managed_units."""
-    units = managed_units(user=user)
-    if unit is not None:
-        units = units.filter(pk=unit.pk)
-    members = Membership.objects.filter(unit__in=units, is_active=True).values("user_id")
-    deadlines = Deadline.objects.filter(
-        Q(responsible_unit__in=units)
-        | Q(responsible_unit__isnull=True, responsible_user__in=members)
+@dataclass(frozen=True)
+class ManagedScope:
+    """The units a manager answers for and their active members, read once per request.
+
+    The deadline reads filter on these ids as literal lists: with the units and members as
+    subqueries (`unit IN (...) OR (no unit AND person IN (...))`) PostgreSQL could use no index
+    for either arm and read every unresolved deadline in the country; with lists each arm is an
+    index scan on a partial index (docs/manager-pages.md).
+    """
+
+    # Ordered by name: the filter form's choices.
+    units: tuple[Unit, ...]
+    # Unit id → ids of its active members (the manager is one of them).
+    members: Mapping[int, frozenset[int]]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [unit.pk for unit in self.units]
+
+    @property
+    def member_ids(self) -> list[int]:
+        return sorted(set().union(*self.members.values()))
+
+    def narrowed_to(self, *, unit_id: int) -> "ManagedScope":
+        """The scope of one of the units; `unit_id` must be one of `units` (the form checks)."""
+        return ManagedScope(
+            units=tuple(unit for unit in self.units if unit.pk == unit_id),
+            members={unit_id: self.members[unit_id]},
+        )
+
+    def deadlines(self, *, kind: str = "") -> QuerySet[Deadline]:
+        """Deadlines of the managed units, and those without a unit whose responsible person is
+        an active member of one of them."""
+        deadlines = Deadline.objects.filter(
+            Q(responsible_unit__in=self.unit_ids)
+            | Q(responsible_unit__isnull=True, responsible_user__in=self.member_ids)
+        )
+        if kind:
+            deadlines = deadlines.filter(kind=kind)
+        return deadlines
+
+
+def managed_scope(*, user: User) -> ManagedScope:
+    """What the manager answers for, in one query: every active membership of the units they
+    manage. They are an active member of each of those units, so every unit is among the rows."""
+    memberships = (
+        Membership.objects.filter(is_active=True, unit__in=managed_units(user=user))
+        .select_related("unit")
+        .order_by("unit__name", "unit_id", "user_id")
     )
-    if kind:
-        deadlines = deadlines.filter(kind=kind)
-    return deadlines
+    units: dict[int, Unit] = {}
+    members: dict[int, set[int]] = {}
+    for membership in memberships:
+        units.setdefault(membership.unit_id, membership.unit)
+        members.setdefault(membership.unit_id, set()).add(membership.user_id)
+    return ManagedScope(
+        units=tuple(units.values()),
+        members={unit_id: frozenset(ids) for unit_id, ids in members.items()},
+    )
 
 
 def at_risk_limit(*, now: dt.datetime) -> dt.datetime:
@@ -84,32 +131,39 @@ def at_risk_limit(*, now: dt.datetime) -> dt.datetime:
 
 
 def deadline_list_overdue(
-    *, user: User, now: dt.datetime, unit: Unit | None = None, kind: str = "", state: str = ""
+    *, scope: ManagedScope, now: dt.datetime, kind: str = "", state: str = ""
 ) -> QuerySet[Deadline]:
     """Breached (or open and already past due: the sweep may not have run yet) and at-risk
-    deadlines of the units `user` manages, grouped by unit and kind, oldest due first.
+    deadlines a manager answers for (`scope`), grouped by unit and kind, oldest due first.
 
-    Each row has `past_due` (overdue rather than at risk). The subject comes prefetched through
-    the generic relation: one query per kind of subject, whatever the number of rows.
+    Each row has `past_due` (overdue rather than at risk) and its rule's `agreement_id` (whose
+    closed days count). The subject comes prefetched through the generic relation: one query per
+    kind of subject, whatever the number of rows.
     """
     overdue = Q(status=Deadline.Status.BREACHED) | Q(status=Deadline.Status.OPEN, due_at__lt=now)
     at_risk = Q(status=Deadline.Status.OPEN, due_at__gte=now, due_at__lte=at_risk_limit(now=now))
     wanted = {OverdueState.OVERDUE: overdue, OverdueState.AT_RISK: at_risk}.get(
         state, overdue | at_risk
     )
+    # The units in the scope's order (by name), no unit last: the sort needs no join, so
+    # PostgreSQL joins the units and people to the page's rows only, after the LIMIT.
+    unit_order = Case(
+        *(
+            When(responsible_unit=unit_id, then=Value(position))
+            for position, unit_id in enumerate(scope.unit_ids)
+        ),
+        default=Value(len(scope.units)),
+    )
     return (
-        _managed_scope(user=user, unit=unit, kind=kind)
+        scope.deadlines(kind=kind)
         .filter(wanted)
-        .annotate(past_due=Case(When(overdue, then=True), default=False))
-        .select_related("responsible_unit", "responsible_user", "rule", "content_type")
-        .prefetch_related("subject")
-        .order_by(
-            F("responsible_unit__name").asc(nulls_last=True),
-            "responsible_unit_id",
-            "kind",
-            "due_at",
-            "pk",
+        .annotate(
+            past_due=Case(When(overdue, then=True), default=False),
+            agreement_id=F("rule__agreement_id"),
         )
+        .select_related("responsible_unit", "responsible_user", "content_type")
+        .prefetch_related("subject")
+        .order_by(unit_order, "kind", "due_at", "pk")
     )
 
 
@@ -129,6 +183,17 @@ class OverdueRow:
     working_days: int
     subject_label: str
     subject_url: str
+    # Translated once per list: get_kind_display() translates every choice on each call.
+    kind_label: str
+    state_label: str
+    # Formatted here, once per row: the template's date filter and a {% blocktranslate count %}
+    # per row cost more than the rest of a row.
+    due_iso: str
+    due_text: str
+    age_text: str
+    # The responsible person and the escalation level, or "–".
+    responsible_text: str
+    level_text: str
 
     @property
     def unit_name(self) -> str:
@@ -137,10 +202,13 @@ class OverdueRow:
 
 
 class WorkingDayAges:
-    """Working-day ages for many deadlines: one query for the agreements' extra closed days,
-    then one walk over the calendar per agreement, however many rows are asked about."""
+    """Working-day ages for many deadlines from deadline_list_overdue: one query for the
+    agreements' extra closed days, then one walk over the calendar per agreement, however many
+    rows are asked about. Makes the OverdueRow of each deadline."""
 
     def __init__(self, *, agreement_ids: Collection[int], first: dt.date, last: dt.date) -> None:
+        self._kind_labels = {kind: str(label) for kind, label in DeadlineRule.Kind.choices}
+        self._state_labels = {state: str(state.label) for state in OverdueState}
         closed: dict[int, set[dt.date]] = {agreement_id: set() for agreement_id in agreement_ids}
         for agreement_id, day in ClosedDay.objects.filter(
             agreement_id__in=agreement_ids, date__gte=first, date__lte=last
@@ -156,29 +224,38 @@ class WorkingDayAges:
         deadlines = list(deadlines)
         days = [today, *(deadline.due_date for deadline in deadlines)]
         return cls(
-            agreement_ids={deadline.rule.agreement_id for deadline in deadlines},
+            agreement_ids={deadline.agreement_id for deadline in deadlines},
             first=min(days),
             last=max(days),
         )
 
     @classmethod
     def for_queryset(cls, deadlines: QuerySet[Deadline], *, today: dt.date) -> "WorkingDayAges":
-        span = deadlines.order_by().aggregate(first=Min("due_at"), last=Max("due_at"))
-        days = [today]
-        days += [calendar.local_date(span[key]) for key in ("first", "last") if span[key]]
-        agreement_ids = set(
-            deadlines.order_by().values_list("rule__agreement_id", flat=True).distinct()
+        """The agreements and the span of due dates of all the rows, in one pass over them."""
+        spans = (
+            deadlines.order_by()
+            .values("rule__agreement_id")
+            .annotate(first=Min("due_at"), last=Max("due_at"))
         )
+        days, agreement_ids = [today], set()
+        for span in spans:
+            agreement_ids.add(span["rule__agreement_id"])
+            days += [calendar.local_date(span["first"]), calendar.local_date(span["last"])]
         return cls(agreement_ids=agreement_ids, first=min(days), last=max(days))
 
     def row(self, deadline: Deadline, *, today: dt.date) -> OverdueRow:
-        span = self._spans[deadline.rule.agreement_id]
+        span = self._spans[deadline.agreement_id]
         if deadline.past_due:
             state = OverdueState.OVERDUE
             working_days = span.between(deadline.due_date, today)
+            age = ngettext(
+                "%(days)s sedan förfallodagen", "%(days)s sedan förfallodagen", working_days
+            )
         else:
             state = OverdueState.AT_RISK
             working_days = span.between(today, deadline.due_date)
+            age = ngettext("%(days)s kvar", "%(days)s kvar", working_days)
+        due = timezone.localtime(deadline.due_at)
         subject = deadline.subject
         # The subject model decides whether it has a page; this app never knows which it is.
         get_url = getattr(subject, "get_absolute_url", None)
@@ -188,7 +265,19 @@ class WorkingDayAges:
             working_days=working_days,
             subject_label=str(subject) if subject is not None else deadline.subject_reference,
             subject_url=get_url() if callable(get_url) else "",
+            kind_label=self._kind_labels.get(deadline.kind, deadline.kind),
+            state_label=self._state_labels[state],
+            due_iso=due.isoformat(),
+            due_text=due.strftime("%Y-%m-%d %H:%M"),
+            age_text=age % {"days": working_days},
+            responsible_text=_text_or_dash(deadline.responsible_user),
+            level_text=_text_or_dash(deadline.escalation_level),
         )
+
+
+def _text_or_dash(value: object) -> str:
+    # What the template's |default:"–" showed: a level 0 is "–" too.
+    return str(value) if value else "–"
 
 
 def overdue_rows(*, deadlines: Iterable[Deadline], today: dt.date) -> list[OverdueRow]:
@@ -209,7 +298,7 @@ class WeekCount:
 
 
 def deadline_breaches_per_week(
-    *, user: User, now: dt.datetime, unit: Unit | None = None, kind: str = ""
+    *, scope: ManagedScope, now: dt.datetime, kind: str = ""
 ) -> list[WeekCount]:
     """Breaches per week (by breached_at, Stockholm weeks from Monday) over the last
     BREACH_CHART_WEEKS weeks up to this one, zeros included, oldest first. One query."""
@@ -218,7 +307,7 @@ def deadline_breaches_per_week(
     first_monday = this_monday - dt.timedelta(weeks=BREACH_CHART_WEEKS - 1)
     since = dt.datetime.combine(first_monday, dt.time(0, 0), tzinfo=calendar.STOCKHOLM)
     counted = (
-        _managed_scope(user=user, unit=unit, kind=kind)
+        scope.deadlines(kind=kind)
         .filter(breached_at__gte=since)
         .annotate(week=TruncWeek("breached_at", tzinfo=calendar.STOCKHOLM))
         .order_by()

@@ -4,12 +4,14 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import OperationalError, connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -174,18 +176,13 @@ def deadline_cancel_open_for_subject(
         raise ApplicationError(_("Ange ett skäl för att makulera fristerna."))
     content_type = ContentType.objects.get_for_model(subject)
     with transaction.atomic():
-        ids = [
-            row[0]
-            for row in _claim(
-                set_sql=(
-                    "status = %s, reason = %s, next_reminder_at = NULL, next_escalation_at = NULL"
-                ),
-                set_params=[Deadline.Status.CANCELLED, reason],
-                where=models.Q(
-                    content_type=content_type, object_id=subject.pk, status__in=Deadline.UNRESOLVED
-                ),
-            )
-        ]
+        ids = _claim(
+            set_sql="status = %s, reason = %s, next_reminder_at = NULL, next_escalation_at = NULL",
+            set_params=[Deadline.Status.CANCELLED, reason],
+            where=models.Q(
+                content_type=content_type, object_id=subject.pk, status__in=Deadline.UNRESOLVED
+            ),
+        )
         _record_history(ids, reason=reason, user_id=by.pk if by else None)
     return len(ids)
 
@@ -294,6 +291,7 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
         due=models.Q(status=Deadline.Status.OPEN, due_at__lt=now),
         set_sql="status = %s, breached_at = %s, next_reminder_at = NULL",
         set_params=[Deadline.Status.BREACHED, _db_dt(now)],
+        set_from_group=False,
         history_reason="Frist överskriden",
         now=now,
         send_email=send_email,
@@ -303,6 +301,7 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
         due=models.Q(status=Deadline.Status.OPEN, next_reminder_at__lte=now),
         set_sql="next_reminder_at = g.g_next, reminders_sent = reminders_sent + 1",
         set_params=[],
+        set_from_group=True,
         history_reason=None,
         now=now,
         send_email=send_email,
@@ -312,6 +311,7 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
         due=models.Q(status=Deadline.Status.BREACHED, next_escalation_at__lte=now),
         set_sql="escalation_level = escalation_level + 1, next_escalation_at = g.g_next",
         set_params=[],
+        set_from_group=True,
         history_reason="Frist eskalerad",
         now=now,
         send_email=send_email,
@@ -333,6 +333,7 @@ def _sweep_step(
     due: models.Q,
     set_sql: str,
     set_params: list,
+    set_from_group: bool,
     history_reason: str | None,
     now: dt.datetime,
     send_email: bool,
@@ -340,33 +341,31 @@ def _sweep_step(
     """One step of the sweep: a fixed number of statements, however many rows are due.
 
     1. Take the step's lock; if another sweep holds it, that sweep is doing this step: skip it.
-    2. Claim the due rows with one conditional UPDATE … RETURNING. Rows that share rule, due
-       time, subject type and level form a group; per group, in Python, the step computes once
-       what only Python can: the next reminder or escalation moment (working-day arithmetic,
-       needed by the UPDATE, so those groups are read first) and the translated notification
-       text (needed only afterwards, so a breach reads its groups from what it claimed).
-    3. Copy the claimed rows to history with one INSERT … SELECT (when the step is a change
-       users see in the history).
-    4. Write one notification per claimed row and recipient with one INSERT … SELECT.
-    5. After commit, send the e-mails in bounded chunks.
+    2. Read the due rows' groups: rows that share rule, due time, subject type and level. Per
+       group, in Python, compute once what only Python can: the next reminder or escalation
+       moment (working-day arithmetic) and the translated notification text.
+    3. Claim the due rows of those groups, copy them to history (when the step is a change users
+       see in the history) and write one notification per claimed row and recipient: one
+       statement on PostgreSQL (see _claim_and_record).
+    4. After commit, send the e-mails in bounded chunks.
     """
     try:
         with transaction.atomic():
             if not _step_lock(kind):
                 return []
-            if kind == Notification.Kind.BREACH:
-                claimed = _claim(set_sql=set_sql, set_params=set_params, where=due, keys=True)
-                ids = sorted(row[0] for row in claimed)
-                groups = _plan_groups(kind=kind, keys={row[1:] for row in claimed}, now=now)
-            else:
-                groups = _plan_groups(kind=kind, keys=_due_keys(due), now=now)
-                if not groups:
-                    return []
-                claimed = _claim(set_sql=set_sql, set_params=set_params, where=due, groups=groups)
-                ids = sorted(row[0] for row in claimed)
-            if history_reason:
-                _record_history(ids, reason=history_reason, user_id=None)
-            _notify(ids, kind=kind, groups=groups, now=now)
+            groups = _plan_groups(kind=kind, keys=_due_keys(due), now=now)
+            if not groups:
+                return []
+            ids = _claim_and_record(
+                kind=kind,
+                due=due,
+                set_sql=set_sql,
+                set_params=set_params,
+                set_from_group=set_from_group,
+                groups=groups,
+                history_reason=history_reason,
+                now=now,
+            )
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
             raise
@@ -538,54 +537,133 @@ def _where_sql(where: models.Q) -> tuple[str, list]:
     return sql, list(params)
 
 
-def _claim(
-    *,
-    set_sql: str,
-    set_params: list,
-    where: models.Q,
-    groups: list[dict] | None = None,
-    keys: bool = False,
-) -> list[tuple]:
-    """UPDATE the rows matching `where` (and one of `groups`); return (id,) per changed row, or
-    (id, rule, due time, subject type, level) with `keys`.
-
-    The WHERE is the claim: a row another transaction changed meanwhile is re-checked by
-    PostgreSQL once that transaction ends and left alone when it no longer matches, so a row is
-    never claimed twice. `set_sql` may read the row's group as `g`. The claim waits at most
-    `_CLAIM_LOCK_TIMEOUT` for a row that a user is changing.
-    """
-    table = _table(Deadline)
-    where_sql, where_params = _where_sql(where)
-    groups_sql, groups_params, join_sql = "", [], ""
-    if groups is not None:
-        groups_sql, groups_params = _groups_sql(groups)
-        groups_sql = f" FROM {groups_sql}"
-        join_sql = (
-            f" AND {table}.rule_id = g.g_rule AND {table}.due_at = g.g_due"
-            f" AND {table}.content_type_id = g.g_ct AND {table}.escalation_level = g.g_level"
-        )
-    returning = "id, rule_id, due_at, content_type_id, escalation_level" if keys else "id"
-    sql = (
-        f"UPDATE {table} SET {set_sql}{groups_sql} "  # noqa: S608 - our own fragments; values are params
-        f"WHERE {where_sql}{join_sql} RETURNING {returning}"
-    )
+@contextmanager
+def _claiming_cursor() -> Iterator[CursorWrapper]:
+    """A cursor whose statements wait at most `_CLAIM_LOCK_TIMEOUT` for a row a user is changing."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL lock_timeout = '{_CLAIM_LOCK_TIMEOUT}'")
-        cursor.execute(sql, [*set_params, *groups_params, *where_params])
-        rows = cursor.fetchall()
+        yield cursor
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    if keys and connection.vendor != "postgresql":
-        return [(pk, rule, _as_moment(due), ct, level) for pk, rule, due, ct, level in rows]
-    return rows
 
 
-def _as_moment(value: dt.datetime | str) -> dt.datetime:
-    """Raw SQLite rows carry datetimes as naive UTC, as text or not."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
+def _claim(*, set_sql: str, set_params: list, where: models.Q) -> list[int]:
+    """UPDATE the rows matching `where`; return the ids of the rows it changed.
+
+    The WHERE is the claim: a row another transaction changed meanwhile is re-checked by
+    PostgreSQL once that transaction ends and left alone when it no longer matches.
+    """
+    where_sql, where_params = _where_sql(where)
+    with _claiming_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Deadline)} SET {set_sql} WHERE {where_sql} RETURNING id",  # noqa: S608 - our own fragments; values are params
+            [*set_params, *where_params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _claim_and_record(
+    *,
+    kind: str,
+    due: models.Q,
+    set_sql: str,
+    set_params: list,
+    set_from_group: bool,
+    groups: list[dict],
+    history_reason: str | None,
+    now: dt.datetime,
+) -> list[int]:
+    """Claim the due rows of `groups`, record them in history, notify; return the claimed ids.
+
+    The claim is one conditional UPDATE: a row another transaction changed meanwhile is
+    re-checked by PostgreSQL once that transaction ends and left alone when it no longer
+    matches, so a row is never claimed twice. Only rows of a group are claimed: a row that
+    became due after the groups were read waits for the next sweep. With `set_from_group` the
+    UPDATE joins the groups and `set_sql` reads the row's group as `g` (the next reminder or
+    escalation moment); without it (the breach) each row's group is only looked up.
+
+    On PostgreSQL claim, history and notifications are one statement: the UPDATE's RETURNING is
+    the relation `claimed` the INSERTs read, so no claimed row is looked up again and no list of
+    ids travels to the database. SQLite (`make run`) allows no writes inside WITH: there the
+    claim returns the ids and each INSERT reads the claimed rows back by id as `claimed`.
+    """
+    table = _table(Deadline)
+    columns = ", ".join(f"{table}.{_qn(f.column)}" for f in Deadline._meta.concrete_fields)
+    where_sql, where_params = _where_sql(due)
+    groups_sql, groups_params = _groups_sql(groups)
+    ctes = [("g", f"SELECT * FROM {groups_sql}", groups_params)]  # noqa: S608 - names only
+    if set_from_group:
+        claim_sql = (
+            f"UPDATE {table} SET {set_sql} FROM g WHERE {where_sql} "  # noqa: S608 - our own fragments; values are params
+            f"AND {table}.rule_id = g.g_rule AND {table}.due_at = g.g_due "
+            f"AND {table}.content_type_id = g.g_ct AND {table}.escalation_level = g.g_level"
+        )
+    else:
+        # `IS TRUE` keeps the IN a hashed lookup made on each row in the order the index scan
+        # finds them. As a join PostgreSQL would sort the rows by group (a merge join, as it
+        # cannot estimate the join) and update them in that random order: a third more time for
+        # a national breach. It also estimates the claim's size, where for the join it guesses
+        # one row.
+        claim_sql = (
+            f"UPDATE {table} SET {set_sql} WHERE {where_sql} "  # noqa: S608 - our own fragments; values are params
+            f"AND (({table}.rule_id, {table}.due_at, {table}.content_type_id, "
+            f"{table}.escalation_level) IN (SELECT g_rule, g_due, g_ct, g_level FROM g)) IS TRUE"
+        )
+    claim_params = [*set_params, *where_params]
+    helpers, notification = _notification_sql(kind=kind, now=now)
+    writes = [notification]
+    if history_reason:
+        writes.insert(0, _history_sql(source="claimed", reason=history_reason, user_id=None))
+
+    if connection.vendor == "postgresql":
+        sql, params = _with(
+            [
+                *ctes,
+                ("claimed", f"{claim_sql} RETURNING {columns}", claim_params),
+                *helpers,
+                *((f"write_{n}", *write) for n, write in enumerate(writes)),
+            ],
+            ("SELECT id FROM claimed", []),
+        )
+        with _claiming_cursor() as cursor:
+            cursor.execute(sql, params)
+            return sorted(row[0] for row in cursor.fetchall())
+
+    with _claiming_cursor() as cursor:
+        cursor.execute(*_with(ctes, (f"{claim_sql} RETURNING id", claim_params)))
+        ids = sorted(row[0] for row in cursor.fetchall())
+    if ids:
+        in_sql, in_params = _id_set_sql(f"{table}.id", ids)
+        ctes.append(("claimed", f"SELECT {columns} FROM {table} WHERE {in_sql}", in_params))  # noqa: S608 - names only
+        with connection.cursor() as cursor:
+            for write in writes:
+                cursor.execute(*_with([*ctes, *helpers], write))
+    return ids
+
+
+def _with(ctes: list[tuple[str, str, list]], statement: tuple[str, list]) -> tuple[str, list]:
+    """`statement` preceded by a WITH clause of (name, sql, params) relations."""
+    sql = ", ".join(f"{name} AS ({cte_sql})" for name, cte_sql, _params in ctes)
+    params = [param for _name, _sql, cte_params in ctes for param in cte_params]
+    return f"WITH {sql} {statement[0]}", [*params, *statement[1]]
+
+
+def _history_sql(*, source: str, reason: str, user_id: int | None) -> tuple[str, list]:
+    """Copy deadline rows from `source` (a table or relation with the deadline's columns) into
+    the history table.
+
+    The sweep and the bulk cancel never load rows into models, so simple_history's save signal
+    does not fire; this keeps "when was it breached/escalated/cancelled" answerable from history
+    like every other change.
+    """
+    columns = ", ".join(_qn(f.column) for f in Deadline._meta.concrete_fields)
+    return (
+        f"INSERT INTO {_table(Deadline.history.model)} ({columns}, history_date, "  # noqa: S608 - names only
+        "history_change_reason, history_type, history_user_id) "
+        f"SELECT {columns}, %s, %s, '~', %s FROM {source}",
+        [_db_dt(timezone.now()), reason, user_id],
+    )
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -594,22 +672,15 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 def _record_history(ids: list[int], *, reason: str, user_id: int | None) -> None:
-    """Copy the claimed rows into the history table with one INSERT … SELECT.
-
-    The sweep never loads rows into models, so simple_history's save signal does not fire; this
-    keeps "when was it breached/escalated" answerable from history like every other change.
-    """
+    """History rows for claimed ids, with one INSERT … SELECT."""
     if not ids:
         return
-    columns = ", ".join(_qn(f.column) for f in Deadline._meta.concrete_fields)
     in_sql, in_params = _id_set_sql("id", ids)
+    sql, params = _history_sql(
+        source=f"{_table(Deadline)} WHERE {in_sql}", reason=reason, user_id=user_id
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_table(Deadline.history.model)} ({columns}, history_date, "  # noqa: S608
-            "history_change_reason, history_type, history_user_id) "
-            f"SELECT {columns}, %s, %s, '~', %s FROM {_table(Deadline)} WHERE {in_sql}",
-            [_db_dt(timezone.now()), reason, user_id, *in_params],
-        )
+        cursor.execute(sql, [*params, *in_params])
 
 
 def _closed_days_by_agreement(agreement_ids: set[int]) -> dict[int, frozenset[dt.date]]:
@@ -624,8 +695,14 @@ def _closed_days_by_agreement(agreement_ids: set[int]) -> dict[int, frozenset[dt
 # --- notifications ------------------------------------------------------------------------------
 
 
-def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) -> None:
-    """Write one in-app notification per claimed deadline and recipient, in one INSERT … SELECT.
+def _notification_sql(
+    *, kind: str, now: dt.datetime
+) -> tuple[list[tuple[str, str, list]], tuple[str, list]]:
+    """The INSERT … SELECT that writes one in-app notification per claimed deadline and
+    recipient, reading the claimed rows as `claimed` and their groups as `g`.
+
+    Returns the helper relations it needs, as (name, sql, params) for a WITH clause, and the
+    INSERT as (sql, params).
 
     Reminder: the responsible person, else the unit's coordinators.
     Breach: the responsible person and the unit's managers.
@@ -633,27 +710,19 @@ def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) 
     the unit itself or its municipality), else the unit's managers.
     Only active memberships and active users count, except the named responsible person.
 
-    Shaped for the planner: the claimed rows `c` are found by id (an estimate it gets right),
-    recipients are joined to them through relations it can hash, and the four-column join to the
-    groups, whose size it cannot estimate, comes last, where nothing is joined to its result.
+    The recipient sets are disjoint by construction (a user holds one membership per unit; the
+    responsible person is left out of the managers), so they are concatenated, not
+    de-duplicated: no sort over every notification. Shaped for the planner: recipients are
+    joined to the claimed rows through relations it can hash or look up by unit, and the
+    four-column join to the groups (for the text), whose result size it cannot estimate, comes
+    last, where nothing is joined to its result.
     """
-    if not ids:
-        return
-    in_sql, in_params = _id_set_sql("d.id", ids)
-    groups_sql, groups_params = _groups_sql(groups)
-    # The claim has already moved an escalated row one level past its group's key.
-    level_offset = 1 if kind == Notification.Kind.ESCALATION else 0
-    ctes = [
+    helpers = [
         (
-            "c AS (SELECT d.id, d.object_id, d.responsible_unit_id, d.responsible_user_id, "  # noqa: S608 - names only
-            "d.rule_id, d.due_at, d.content_type_id, d.escalation_level "
-            f"FROM {_table(Deadline)} d WHERE {in_sql})",
-            in_params,
-        ),
-        (
-            "members AS (SELECT m.unit_id, m.user_id "  # noqa: S608 - names only
+            "members",
+            "SELECT m.unit_id, m.user_id "  # noqa: S608 - names only
             f"FROM {_table(Membership)} m JOIN {_table(User)} u ON u.id = m.user_id "
-            "WHERE m.role = %s AND m.is_active = TRUE AND u.is_active = TRUE)",
+            "WHERE m.role = %s AND m.is_active = TRUE AND u.is_active = TRUE",
             [
                 Membership.Role.COORDINATOR
                 if kind == Notification.Kind.REMINDER
@@ -661,32 +730,27 @@ def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) 
             ],
         ),
     ]
+    row = "c.id, c.object_id, c.rule_id, c.due_at, c.content_type_id, c.escalation_level"
     person = (
-        "SELECT c.*, c.responsible_user_id AS user_id FROM c "
+        f"SELECT {row}, c.responsible_user_id AS user_id FROM claimed c "  # noqa: S608 - names only
         "WHERE c.responsible_user_id IS NOT NULL"
     )
     members = (
-        "SELECT c.*, members.user_id FROM c JOIN members ON members.unit_id = c.responsible_unit_id"
+        f"SELECT {row}, members.user_id FROM claimed c "  # noqa: S608 - names only
+        "JOIN members ON members.unit_id = c.responsible_unit_id"
     )
     if kind == Notification.Kind.REMINDER:
-        recipients = f"{person} UNION {members} WHERE c.responsible_user_id IS NULL"
+        recipients = f"{person} UNION ALL {members} WHERE c.responsible_user_id IS NULL"
     elif kind == Notification.Kind.BREACH:
-        recipients = f"{person} UNION {members}"
-    else:
-        ladder = [
-            {"rule_id": rule, "level": level, "steering_kind": steering}
-            for rule, level, steering in {
-                (group["g_rule"], group["g_level"] + 1, group["g_steering"]) for group in groups
-            }
-            if steering
-        ]
-        ladder_sql, ladder_params = _rows_sql(
-            ladder, {"rule_id": "bigint", "level": "integer", "steering_kind": "text"}, alias="l"
+        recipients = (
+            f"{person} UNION ALL {members} "
+            "WHERE c.responsible_user_id IS NULL OR members.user_id <> c.responsible_user_id"
         )
-        ctes += [
+    else:
+        helpers += [
             (
-                "coverage AS ("  # noqa: S608 - names only
-                f"SELECT gu.unit_id, sg.kind, gm.user_id FROM {_table(SteeringGroup)} sg "
+                "coverage",
+                f"SELECT gu.unit_id, sg.kind, gm.user_id FROM {_table(SteeringGroup)} sg "  # noqa: S608 - names only
                 f"JOIN {_table(SteeringGroup.units.through)} gu ON gu.steeringgroup_id = sg.id "
                 f"JOIN {_table(SteeringGroup.members.through)} gm ON gm.steeringgroup_id = sg.id "
                 f"JOIN {_table(User)} u ON u.id = gm.user_id "
@@ -697,37 +761,40 @@ def _notify(ids: list[int], *, kind: str, groups: list[dict], now: dt.datetime) 
                 f"JOIN {_table(Unit)} un ON un.municipality_id = gk.municipality_id "
                 f"JOIN {_table(SteeringGroup.members.through)} gm ON gm.steeringgroup_id = sg.id "
                 f"JOIN {_table(User)} u ON u.id = gm.user_id "
-                "WHERE sg.is_active = TRUE AND u.is_active = TRUE)",
+                "WHERE sg.is_active = TRUE AND u.is_active = TRUE",
+                [],
+            ),
+            # The steering kind of the level each rule's rows reached: two columns the planner
+            # can join on, unlike the four of a group.
+            (
+                "ladder",
+                "SELECT DISTINCT g_rule, g_level + 1 AS level, g_steering FROM g "
+                "WHERE g_steering <> ''",
                 [],
             ),
             (
-                f"steering AS (SELECT c.id, coverage.user_id FROM c JOIN {ladder_sql} "  # noqa: S608 - names only
-                "ON l.rule_id = c.rule_id AND l.level = c.escalation_level "
+                "steering",
+                f"SELECT {row}, coverage.user_id FROM claimed c "  # noqa: S608 - names only
+                "JOIN ladder ON ladder.g_rule = c.rule_id AND ladder.level = c.escalation_level "
                 "JOIN coverage ON coverage.unit_id = c.responsible_unit_id "
-                "AND coverage.kind = l.steering_kind)",
-                ladder_params,
+                "AND coverage.kind = ladder.g_steering",
+                [],
             ),
         ]
         recipients = (
-            "SELECT c.*, steering.user_id FROM c JOIN steering ON steering.id = c.id "  # noqa: S608 - names only
-            f"UNION {members} WHERE c.id NOT IN (SELECT id FROM steering)"
+            "SELECT * FROM steering "  # noqa: S608 - names only
+            f"UNION ALL {members} WHERE c.id NOT IN (SELECT id FROM steering)"
         )
-    with_sql = ", ".join(sql for sql, _params in ctes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH {with_sql}, r AS ({recipients}) "  # noqa: S608 - our own fragments; values are params
-            f"INSERT INTO {_table(Notification)} (user_id, deadline_id, kind, text, created_at) "
-            "SELECT r.user_id, r.id, %s, g.g_before || CAST(r.object_id AS TEXT) || g.g_after, %s "
-            f"FROM r JOIN {groups_sql} ON r.rule_id = g.g_rule AND r.due_at = g.g_due "
-            "AND r.content_type_id = g.g_ct AND r.escalation_level = g.g_level + %s",
-            [
-                *(param for _sql, params in ctes for param in params),
-                kind,
-                _db_dt(now),
-                *groups_params,
-                level_offset,
-            ],
-        )
+    # The claim has already moved an escalated row one level past its group's key.
+    level_offset = 1 if kind == Notification.Kind.ESCALATION else 0
+    insert = (
+        f"INSERT INTO {_table(Notification)} (user_id, deadline_id, kind, text, created_at) "  # noqa: S608 - our own fragments; values are params
+        "SELECT r.user_id, r.id, %s, g.g_before || CAST(r.object_id AS TEXT) || g.g_after, %s "
+        f"FROM ({recipients}) r JOIN g ON r.rule_id = g.g_rule AND r.due_at = g.g_due "
+        "AND r.content_type_id = g.g_ct AND r.escalation_level = g.g_level + %s",
+        [kind, _db_dt(now), level_offset],
+    )
+    return helpers, insert
 
 
 def _send_emails(ids: list[int], *, kind: str, now: dt.datetime) -> None:

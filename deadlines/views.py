@@ -16,12 +16,13 @@ from deadlines.charts import bar_chart
 from deadlines.forms import OverdueFilterForm
 from deadlines.selectors import (
     AT_RISK_WORKING_DAYS,
+    ManagedScope,
     OverdueRow,
     WorkingDayAges,
     deadline_breaches_per_week,
     deadline_list_overdue,
     deadline_overdue_counts,
-    managed_units,
+    managed_scope,
     notification_list_for_user,
     notification_unread_count,
     overdue_rows,
@@ -63,24 +64,39 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("deadlines:notifications")
 
 
-def _overdue_filters(request: HttpRequest) -> tuple[OverdueFilterForm, dict]:
-    """The filter form over the user's managed units; 403 for anyone who manages none."""
-    units = managed_units(user=request.user)
-    if not units.exists():
+def _overdue_filters(request: HttpRequest) -> tuple[OverdueFilterForm, ManagedScope, dict]:
+    """The filter form over the user's managed units, the scope narrowed to the chosen unit and
+    the other filters; 403 for anyone who manages none."""
+    scope = managed_scope(user=request.user)
+    if not scope.units:
         raise PermissionDenied
-    form = OverdueFilterForm(request.GET or None, units=units)
-    return form, form.filters()
+    form = OverdueFilterForm(request.GET or None, scope=scope)
+    filters = form.filters()
+    unit_id = filters.pop("unit", None)
+    if unit_id is not None:
+        scope = scope.narrowed_to(unit_id=unit_id)
+    return form, scope, filters
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its total, for a list whose rows the page has counted already."""
+
+    def __init__(self, object_list, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.count = count
 
 
 @login_required
 def overdue_list(request: HttpRequest) -> HttpResponse:
-    form, filters = _overdue_filters(request)
+    form, scope, filters = _overdue_filters(request)
     now = timezone.now()
-    deadlines = deadline_list_overdue(user=request.user, now=now, **filters)
-    page = Paginator(deadlines, OVERDUE_PAGE_SIZE).get_page(request.GET.get("sida"))
-    weeks = deadline_breaches_per_week(
-        user=request.user, now=now, unit=filters.get("unit"), kind=filters.get("kind", "")
-    )
+    deadlines = deadline_list_overdue(scope=scope, now=now, **filters)
+    counts = deadline_overdue_counts(deadlines=deadlines)
+    # Every listed row is either overdue or at risk: the counts make the paginator's COUNT.
+    page = _CountedPaginator(
+        deadlines, OVERDUE_PAGE_SIZE, count=counts["overdue"] + counts["at_risk"]
+    ).get_page(request.GET.get("sida"))
+    weeks = deadline_breaches_per_week(scope=scope, now=now, kind=filters.get("kind", ""))
     query = request.GET.copy()
     query.pop("sida", None)
     return render(
@@ -90,7 +106,7 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": overdue_rows(deadlines=page.object_list, today=calendar.local_date(now)),
-            "counts": deadline_overdue_counts(deadlines=deadlines),
+            "counts": counts,
             "weeks": weeks,
             "chart": bar_chart([(week.label, week.count) for week in weeks]),
             "query": query.urlencode(),
@@ -119,9 +135,9 @@ def _overdue_csv_row(row: OverdueRow) -> list[str]:
         _csv_cell(value)
         for value in (
             row.unit_name,
-            deadline.get_kind_display(),
-            row.state.label,
-            local(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
+            row.kind_label,
+            row.state_label,
+            row.due_text,
             local(deadline.breached_at).strftime("%Y-%m-%d %H:%M") if deadline.breached_at else "",
             row.working_days,
             deadline.responsible_user or "",
@@ -135,10 +151,10 @@ def _overdue_csv_row(row: OverdueRow) -> list[str]:
 def overdue_export(request: HttpRequest) -> StreamingHttpResponse:
     """The overdue list with the page's filters as CSV, streamed so a large export never sits in
     memory: semicolon-separated UTF-8 with a BOM, as Swedish Excel expects."""
-    _form, filters = _overdue_filters(request)
+    _form, scope, filters = _overdue_filters(request)
     now = timezone.now()
     today = calendar.local_date(now)
-    deadlines = deadline_list_overdue(user=request.user, now=now, **filters)
+    deadlines = deadline_list_overdue(scope=scope, now=now, **filters)
     ages = WorkingDayAges.for_queryset(deadlines, today=today)
     writer = csv.writer(_Echo(), delimiter=";")
     header = [

@@ -200,22 +200,58 @@ def _meeting_row(meeting: Meeting, *, changes: bool) -> _MeetingRow:
     )
 
 
+# A stand-in id no row has: see _url_for_each.
+_URL_SLOT = 987_654_321
+
+
+def _url_for_each(name: str, *args: int) -> Callable[[int], str]:
+    """reverse(name, args=[*args, pk]) for every pk of a list at the cost of one reverse(): the
+    URL is built once with a stand-in last id, which each call swaps for its own."""
+    url = reverse(name, args=[*args, _URL_SLOT])
+    slot = str(_URL_SLOT)
+    if url.count(slot) != 1:  # an earlier id happens to contain the stand-in's digits
+        return lambda pk: reverse(name, args=[*args, pk])
+    head, tail = url.split(slot)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def _add_row_urls(case: Case, deadlines, meetings: list[_MeetingRow]) -> None:
+    """The links each deadline, meeting and invitation row of the case page carries, without a
+    reverse() per row (the template's {% url %} costs as much, for dozens of rows)."""
+    deadline_report = _url_for_each("sip:deviation_create_for_deadline", case.pk)
+    for deadline, _signal in deadlines:
+        deadline.report_url = deadline_report(deadline.pk)
+    meeting_ics = _url_for_each("sip:meeting_ics", case.pk)
+    meeting_report = _url_for_each("sip:deviation_create_for_meeting", case.pk)
+    for row in meetings:
+        meeting = row.meeting
+        meeting.ics_url = meeting_ics(meeting.pk)
+        meeting.report_url = meeting_report(meeting.pk)
+        letter = _url_for_each("sip:kallelse_pdf", case.pk, meeting.pk)
+        for invitation, _form in row.invitations:
+            invitation.letter_url = letter(invitation.participant_id)
+
+
 @login_required
 def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_or_404(request, pk)
     detail = case_detail(case=case)
     # The state machine decides which case steps are offered; the page never restates its rules.
+    # Each form is built only when its step is offered (building one copies all its fields).
     step_forms = {
-        "refuse_consent": (Case.Status.CONSENT_REFUSED, forms.ConsentRefuseForm(auto_id="neka_%s")),
-        "cancel": (Case.Status.CANCELLED, forms.CaseEndForm(auto_id="avbryt_%s")),
-        "close": (Case.Status.CLOSED, forms.CaseEndForm(auto_id="avsluta_%s")),
-        "reopen": (Case.Status.REOPENED, forms.CaseReopenForm()),
+        "refuse_consent": (
+            Case.Status.CONSENT_REFUSED,
+            lambda: forms.ConsentRefuseForm(auto_id="neka_%s"),
+        ),
+        "cancel": (Case.Status.CANCELLED, lambda: forms.CaseEndForm(auto_id="avbryt_%s")),
+        "close": (Case.Status.CLOSED, lambda: forms.CaseEndForm(auto_id="avsluta_%s")),
+        "reopen": (Case.Status.REOPENED, forms.CaseReopenForm),
     }
     # A viewer who may not change the case sees it without any of the step forms.
     changes = case.viewer_can_change
     steps = {
-        name: form if changes and case.can_move_to(status) else None
-        for name, (status, form) in step_forms.items()
+        name: build() if changes and case.can_move_to(status) else None
+        for name, (status, build) in step_forms.items()
     }
     consents = [
         (
@@ -229,6 +265,8 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     deadlines = deadline_rows(
         deadlines=detail.deadlines, agreement_id=case.agreement_id, now=timezone.now()
     )
+    meetings = [_meeting_row(meeting, changes=changes) for meeting in detail.meetings]
+    _add_row_urls(case, deadlines, meetings)
     return render(
         request,
         "sip/case_detail.html",
@@ -238,7 +276,7 @@ def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "case": case,
             "steps": steps,
             "consents": consents,
-            "meetings": [_meeting_row(meeting, changes=changes) for meeting in detail.meetings],
+            "meetings": meetings,
             "unmask_form": None
             if case.person_revealed or not case.viewer_authorised
             else UnmaskForm(initial={"case": case.pk}),

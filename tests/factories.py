@@ -178,9 +178,15 @@ class IndividualFactory(DjangoModelFactory):
     id_kind = Individual.IdKind.PERSONNUMMER
     id_number = factory.Sequence(lambda n: personnummer(dt.date(2015, 3, 14), n % 998 + 1))
     first_name = factory.Faker("first_name", locale="sv_SE")
-    last_name = factory.Faker("last_name", locale="sv_SE")
+    # Double-barrelled, so no staff member (single surname) can share it: tests that
+    # assert a person's name is absent from a page must not pass on a namesake.
+    last_name = factory.LazyAttribute(lambda o: f"{o.family}-{o.maiden}")
     gender = Individual.Gender.FEMALE
     home_municipality = factory.SubFactory(MunicipalityFactory)
+
+    class Params:
+        family = factory.Faker("last_name", locale="sv_SE")
+        maiden = factory.Faker("last_name", locale="sv_SE")
 
 
 class GuardianFactory(DjangoModelFactory):

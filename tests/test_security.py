@@ -15,7 +15,9 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
@@ -108,6 +110,43 @@ def test_a_session_ends_after_30_minutes_without_a_request(client, coordinator):
             assert client.get(home).status_code == 200
 
         clock.shift(dt.timedelta(minutes=31))
+        response = client.get(home)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_requests_within_a_minute_of_the_last_refresh_do_not_rewrite_the_session(
+    client, coordinator
+):
+    home = reverse("home")
+    with time_machine.travel(NOW, tick=False) as clock:
+        client.force_login(coordinator)
+        client.get(home)
+        clock.shift(dt.timedelta(seconds=59))
+        with CaptureQueriesContext(connection) as quiet:
+            client.get(home)
+        clock.shift(dt.timedelta(seconds=1))
+        with CaptureQueriesContext(connection) as refreshing:
+            client.get(home)
+
+    def session_writes(queries):
+        return [
+            q for q in queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]
+        ]
+
+    assert session_writes(quiet.captured_queries) == []
+    assert len(session_writes(refreshing.captured_queries)) == 1
+
+
+def test_a_session_ends_30_minutes_after_its_last_refresh_never_later(client, coordinator):
+    home = reverse("home")
+    with time_machine.travel(NOW, tick=False) as clock:
+        client.force_login(coordinator)
+        assert client.get(home).status_code == 200  # refreshes: the 30 minutes start now
+        clock.shift(dt.timedelta(seconds=30))
+        assert client.get(home).status_code == 200  # within the minute: no refresh
+        clock.shift(dt.timedelta(minutes=29, seconds=31))
         response = client.get(home)
 
     assert response.status_code == 302

@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -40,3 +41,39 @@ class TwoFactorMiddleware:
                 return HttpResponse(headers={"HX-Redirect": url})
             return redirect(url)
         return self.get_response(request)
+
+
+# Seconds since the epoch of the session's last refresh, kept in the session itself.
+SESSION_REFRESHED_KEY = "_samordna_refreshed"
+
+
+def session_refreshed_on_login(sender, *, request, **kwargs) -> None:
+    """A login saves a new session anyway: count it as the first refresh, so the first page
+    after it does not write the session again."""
+    if getattr(request, "session", None) is not None:
+        request.session[SESSION_REFRESHED_KEY] = int(time.time())
+
+
+class SessionRefreshMiddleware:
+    """Slide the idle timeout without rewriting the session row on every request.
+
+    A non-empty session is marked modified (so SessionMiddleware saves it with a new expiry and
+    sends a fresh cookie) when its last refresh is SAMORDNA_SESSION_REFRESH_SECONDS or more ago.
+    Must come right after SessionMiddleware, which saves on the way out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        refreshed = session.get(SESSION_REFRESHED_KEY, 0)
+        if not isinstance(refreshed, int) or now - refreshed >= (
+            settings.SAMORDNA_SESSION_REFRESH_SECONDS
+        ):
+            session[SESSION_REFRESHED_KEY] = now
+        return response

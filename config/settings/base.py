@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "actors.security.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,7 +120,12 @@ STORAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout slides with use, but the session row is rewritten at most once a minute
+# (actors.security.middleware.SessionRefreshMiddleware): rewriting it on every request cost a
+# write and a commit per page view. A session therefore ends 30 minutes after the last refresh,
+# which is at most a minute before 30 minutes after the last request: never later.
+SESSION_SAVE_EVERY_REQUEST = False
+SAMORDNA_SESSION_REFRESH_SECONDS = 60
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -157,6 +163,18 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- Cache ---------------------------------------------------------------------------------------
+# Per process here (and `make run`); production uses Redis (production.py), tests no cache unless a
+# test asks for one (test.py). Only the follow-up statistics use it (sip/statistics).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How long a computed indicator report is served before it is computed again (seconds); the page
+# shows when its figures were computed (docs/statistics.md, "Cache").
+STATISTICS_CACHE_SECONDS = env.int("STATISTICS_CACHE_SECONDS", default=60 * 60)
+# Each run of the beat task "Statistik i förväg" computes the country's report and those of this
+# many steering groups and managers' unit sets (whose people signed in last), each for two years.
+STATISTICS_PRECOMPUTE_SCOPES = env.int("STATISTICS_PRECOMPUTE_SCOPES", default=50)
+# --- end cache -----------------------------------------------------------------------------------
 
 # --- Celery --------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env(

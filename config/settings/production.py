@@ -12,6 +12,15 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL"))
+# Shared by every worker, so a report computed once (or by the beat task) serves them all. The
+# key prefix keeps its keys apart from the broker's when both use the same Redis database.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("DJANGO_CACHE_URL", default=env("REDIS_URL")),
+        "KEY_PREFIX": "samordna",
+    }
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

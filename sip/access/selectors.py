@@ -15,10 +15,23 @@ The rules (docs/access-control.md):
 """
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.db.models import Case as SqlCase
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from actors.models import Membership, Unit, User
@@ -46,14 +59,20 @@ def _covered_by_consent() -> Q:
         units=OuterRef("group__unit"),
         withdrawn_at__isnull=True,
     )
-    return Q(group__unit=F("content_object__convening_unit")) | Q(Exists(consent_in_force))
+    # An EXISTS on (convening unit, id) rather than a join to the case: the index answers it for
+    # a list of thousands of grants without reading each case row.
+    convened = Case.objects.filter(
+        pk=OuterRef("content_object"), convening_unit=OuterRef("group__unit")
+    )
+    return Q(Exists(convened)) | Q(Exists(consent_in_force))
 
 
 def _grants(codename: str) -> QuerySet[CaseGroupObjectPermission]:
+    # The permission as a subquery of its own rather than a join: PostgreSQL then finds it once
+    # instead of matching the content types again for every grant row.
+    permissions = Permission.objects.filter(codename=codename, content_type__app_label="sip")
     return CaseGroupObjectPermission.objects.filter(
-        _covered_by_consent(),
-        permission__codename=codename,
-        permission__content_type__app_label="sip",
+        _covered_by_consent(), permission__in=permissions.values("pk")
     )
 
 
@@ -87,26 +106,80 @@ def authorised_for(user: User, individual_ref: str) -> Exists:
     )
 
 
-def case_list_for_user(*, user: User) -> QuerySet[Case]:
-    """The cases `user` may see, each annotated for the viewer:
+def _scope(view: QuerySet[CaseGroupObjectPermission], among: Collection[int] | None) -> QuerySet:
+    """The cases the grants in `view` reach; `among` narrows them to those ids inside the grants
+    subquery too, so the database checks the grants of those cases only."""
+    cases = Case.objects.all()
+    if among is not None:
+        view = view.filter(content_object__in=among)
+        cases = cases.filter(pk__in=among)
+    return cases.filter(pk__in=view.values("content_object_id"))
+
+
+class _InArray(Lookup):
+    """`lhs = ANY(ARRAY(subquery))` on PostgreSQL, `lhs IN (subquery)` elsewhere (SQLite).
+
+    PostgreSQL runs the subquery once, before the outer query (an InitPlan), and reads the outer
+    rows by index from the array. With `IN (subquery)` it plans a join from the subquery's row
+    estimate instead, and it estimates the grants subquery at one row whatever the real number:
+    with a search or filter beside it, that can become a join that compares every grant with
+    every candidate case.
+    """
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def _sides(self, compiler, connection) -> tuple[str, str, tuple]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return lhs, rhs, (*lhs_params, *rhs_params)
+
+    def as_sql(self, compiler, connection):
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} IN {rhs}", params
+
+    def as_postgresql(self, compiler, connection):
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
+
+
+def case_scope_for_user(*, user: User) -> QuerySet[Case]:
+    """Every case `user` may see (rules 1–3), bare: no annotations, related rows or order.
+
+    For reads over the whole list that need only the cases' own columns, such as the worklist's
+    ordered ids: the visible ids are collected once and the cases read by primary key.
+    """
+    if not user.is_authenticated:
+        return Case.objects.none()
+    visible = case_grants(user=user).values("content_object_id")
+    return Case.objects.filter(_InArray(F("pk"), visible))
+
+
+def case_list_for_user(
+    *, user: User, among: Collection[int] | None = None, with_change: bool = True
+) -> QuerySet[Case]:
+    """The cases `user` may see (rules 1–3), each annotated for the viewer:
 
     - `viewer_unit_id`: the unit they act for (stored in the access log),
-    - `viewer_can_change`: whether they may change the case,
+    - `viewer_can_change`: whether they may change the case (left out with with_change=False,
+      one grants subquery less, for lists that only link to their cases),
     - `viewer_authorised`: whether they are authorised for the person's protected data.
+
+    `among` narrows the list to those case ids (say, one page of them), checked against just
+    their own grants.
     """
     if not user.is_authenticated:
         return Case.objects.none()
     view = case_grants(user=user)
-    on_case = view.filter(content_object=OuterRef("pk"))
-    return (
-        Case.objects.filter(pk__in=view.values("content_object_id"))
-        .annotate(
-            viewer_unit_id=acting_unit(on_case),
-            viewer_can_change=Exists(
-                case_grants(user=user, codename=CHANGE).filter(content_object=OuterRef("pk"))
-            ),
-            viewer_authorised=authorised_for(user, "individual"),
+    viewer = {"viewer_unit_id": acting_unit(view.filter(content_object=OuterRef("pk")))}
+    if with_change:
+        viewer["viewer_can_change"] = Exists(
+            case_grants(user=user, codename=CHANGE).filter(content_object=OuterRef("pk"))
         )
+    viewer["viewer_authorised"] = authorised_for(user, "individual")
+    return (
+        _scope(view, among)
+        .annotate(**viewer)
         .select_related("individual", "convening_unit", "coordinator", "agreement")
         .order_by("-opened_at", "-pk")
     )

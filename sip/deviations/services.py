@@ -2,6 +2,7 @@
 transaction, and appends an entry to the report's timeline; nothing is ever edited or removed."""
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
@@ -22,9 +23,6 @@ from sip.models import Case, Invitation, Meeting
 
 Status = DeviationReport.Status
 Kind = DeviationEntry.Kind
-
-# Keeps every IN (...) list well under the databases' bound-parameter limits.
-_CHUNK = 5000
 
 
 def _save(report: DeviationReport, by: User | None) -> None:
@@ -248,12 +246,24 @@ def report_dismiss(*, report: DeviationReport, by: User, reason: str) -> Deviati
     return report
 
 
-def _breach_draft_sql() -> str:
+def _breach_draft_sql(*, now: dt.datetime, breached_at: dt.datetime | None) -> tuple[str, list]:
     """One INSERT … SELECT: a draft for every breached (or met-late) deadline on a SIP case or
     meeting whose agreement wants drafts and that has no report yet. The NOT EXISTS keeps the
-    statement cheap; the unique constraint with ON CONFLICT keeps it right when two run at once."""
+    statement cheap; the unique constraint with ON CONFLICT keeps it right when two run at once.
+
+    With `breached_at` only the deadlines breached at that moment are candidates: one sweep's
+    breaches, found through `deadline_unit_breached_idx` (breached_at is in every entry) without
+    reading the deadlines breached before.
+    """
     qn = connection.ops.quote_name
     report = qn(DeviationReport._meta.db_table)
+    case_type = ContentType.objects.get_for_model(Case).pk
+    meeting_type = ContentType.objects.get_for_model(Meeting).pk
+    breached, breached_params = (
+        ("d.breached_at IS NOT NULL", [])
+        if breached_at is None
+        else ("d.breached_at = %s", [connection.ops.adapt_datetimefield_value(breached_at)])
+    )
     return (
         f"INSERT INTO {report} (agreement_id, reporting_unit_id, reported_by_id, category, "  # noqa: S608 - names only
         "case_id, meeting_id, deadline_id, invitation_id, occurred_at, description, status, "
@@ -266,77 +276,100 @@ def _breach_draft_sql() -> str:
         f"JOIN {qn(Case._meta.db_table)} c "
         "ON c.id = CASE WHEN d.content_type_id = %s THEN d.object_id ELSE m.case_id END "
         f"JOIN {qn(Agreement._meta.db_table)} a ON a.id = c.agreement_id "
-        "WHERE d.breached_at IS NOT NULL AND d.status IN (%s, %s) "
+        f"WHERE {breached} AND d.status IN (%s, %s) "
         "AND d.content_type_id IN (%s, %s) AND a.create_deviation_drafts = %s "
         f"AND NOT EXISTS (SELECT 1 FROM {report} r WHERE r.deadline_id = d.id) "
-        "ON CONFLICT DO NOTHING RETURNING id"
+        "ON CONFLICT DO NOTHING",
+        [
+            DeviationReport.Category.MISSED_DEADLINE,
+            Status.DRAFT,
+            connection.ops.adapt_datetimefield_value(now),
+            meeting_type,
+            case_type,
+            *breached_params,
+            Deadline.Status.BREACHED,
+            Deadline.Status.MET,
+            case_type,
+            meeting_type,
+            True,
+        ],
     )
 
 
-@transaction.atomic
-def deviation_drafts_from_breaches(*, now: dt.datetime | None = None) -> list[int]:
-    """Create the missing drafts for breached deadlines; returns the new reports' ids.
-
-    Set-based and idempotent: a second run, or two at once, creates nothing more.
-
-    1. Insert the drafts (see _breach_draft_sql); only the rows this call inserted come back.
-    2. Their concerned unit is the deadline's responsible unit (else the convening unit).
-    3. Each gets its history row and a "created" entry by the system, in one statement per chunk.
-    """
-    now = now or timezone.now()
-    case_type = ContentType.objects.get_for_model(Case).pk
-    meeting_type = ContentType.objects.get_for_model(Meeting).pk
-    db_now = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _breach_draft_sql(),
-            [
-                DeviationReport.Category.MISSED_DEADLINE,
-                Status.DRAFT,
-                db_now,
-                meeting_type,
-                case_type,
-                Deadline.Status.BREACHED,
-                Deadline.Status.MET,
-                case_type,
-                meeting_type,
-                True,
-            ],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
+def _draft_follow_ups(*, now: dt.datetime) -> list[tuple[str, list]]:
+    """What each new draft gets besides its row, as INSERT … SELECTs over the relation `drafted`
+    (the new reports): its concerned unit (the deadline's responsible unit, else the convening
+    unit), its history row and a "created" entry by the system."""
     qn = connection.ops.quote_name
-    report_table = qn(DeviationReport._meta.db_table)
     concerned = DeviationReport.concerned_units.through
     columns = ", ".join(qn(f.column) for f in DeviationReport._meta.concrete_fields)
-    history_table = qn(DeviationReport.history.model._meta.db_table)
-    entry_table = qn(DeviationEntry._meta.db_table)
+    db_now = connection.ops.adapt_datetimefield_value(now)
     text = _("Utkast skapat automatiskt: fristen överskreds.")
+    return [
+        (
+            f"INSERT INTO {qn(concerned._meta.db_table)} (deviationreport_id, unit_id) "  # noqa: S608 - names only
+            "SELECT r.id, COALESCE(d.responsible_unit_id, c.convening_unit_id) FROM drafted r "
+            f"JOIN {qn(Deadline._meta.db_table)} d ON d.id = r.deadline_id "
+            f"JOIN {qn(Case._meta.db_table)} c ON c.id = r.case_id",
+            [],
+        ),
+        (
+            f"INSERT INTO {qn(DeviationReport.history.model._meta.db_table)} ({columns}, "  # noqa: S608 - names only
+            "history_date, history_change_reason, history_type, history_user_id) "
+            f"SELECT {columns}, %s, %s, '+', NULL FROM drafted",
+            [db_now, text],
+        ),
+        (
+            f"INSERT INTO {qn(DeviationEntry._meta.db_table)} (report_id, kind, from_status, "  # noqa: S608 - names only
+            "to_status, level_id, text, measures, by_id, at) "
+            "SELECT id, %s, '', %s, NULL, %s, '', NULL, %s FROM drafted",
+            [Kind.CREATED, Status.DRAFT, text, db_now],
+        ),
+    ]
+
+
+@transaction.atomic
+def deviation_drafts_from_breaches(
+    *, now: dt.datetime | None = None, breached_at: dt.datetime | None = None
+) -> list[int]:
+    """Create the missing drafts for breached deadlines; returns the new reports' ids.
+
+    Set-based and idempotent: a second run, or two at once, creates nothing more. `breached_at`
+    limits the run to the deadlines breached at that moment (what one sweep breached); without
+    it every breached deadline is a candidate (the periodic safety net).
+
+    1. Insert the drafts (see _breach_draft_sql); only the rows this call inserted count.
+    2. Give each its concerned unit, history row and "created" entry (see _draft_follow_ups).
+
+    On PostgreSQL both are one statement: the INSERT's RETURNING is the relation `drafted` the
+    other INSERTs read, so no id list travels back and forth. SQLite (`make run`) allows no writes
+    inside WITH: there the new ids come back and each follow-up reads the drafts by id.
+    """
+    now = now or timezone.now()
+    sql, params = _breach_draft_sql(now=now, breached_at=breached_at)
+    follow_ups = _draft_follow_ups(now=now)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
+        if connection.vendor == "postgresql":
+            parts = [("drafted", f"{sql} RETURNING *", params)] + [
+                (f"follow_up_{n}", *follow_up) for n, follow_up in enumerate(follow_ups)
+            ]
             cursor.execute(
-                f"INSERT INTO {qn(concerned._meta.db_table)} (deviationreport_id, unit_id) "  # noqa: S608
-                "SELECT r.id, COALESCE(d.responsible_unit_id, c.convening_unit_id) "
-                f"FROM {report_table} r "
-                f"JOIN {qn(Deadline._meta.db_table)} d ON d.id = r.deadline_id "
-                f"JOIN {qn(Case._meta.db_table)} c ON c.id = r.case_id "
-                f"WHERE r.id IN ({marks})",
-                chunk,
+                "WITH "  # noqa: S608 - our own fragments; values are params
+                + ", ".join(f"{name} AS ({part_sql})" for name, part_sql, _params in parts)
+                + " SELECT id FROM drafted",
+                [param for _name, _sql, part_params in parts for param in part_params],
             )
-            cursor.execute(
-                f"INSERT INTO {history_table} ({columns}, history_date, "  # noqa: S608
-                "history_change_reason, history_type, history_user_id) "
-                f"SELECT {columns}, %s, %s, '+', NULL FROM {report_table} WHERE id IN ({marks})",
-                [db_now, text, *chunk],
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(f"{sql} RETURNING id", params)
+        ids = sorted(row[0] for row in cursor.fetchall())
+        if ids:
+            report = connection.ops.quote_name(DeviationReport._meta.db_table)
+            drafted = (
+                f"WITH drafted AS (SELECT * FROM {report} "  # noqa: S608 - names only
+                "WHERE id IN (SELECT value FROM json_each(%s))) "
             )
-            cursor.execute(
-                f"INSERT INTO {entry_table} (report_id, kind, from_status, to_status, level_id, "  # noqa: S608
-                "text, measures, by_id, at) "
-                f"SELECT id, %s, '', %s, NULL, %s, '', NULL, %s FROM {report_table} "
-                f"WHERE id IN ({marks})",
-                [Kind.CREATED, Status.DRAFT, text, db_now, *chunk],
-            )
+            for follow_up_sql, follow_up_params in follow_ups:
+                cursor.execute(drafted + follow_up_sql, [json.dumps(ids), *follow_up_params])
     return ids
 
 

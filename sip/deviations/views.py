@@ -338,7 +338,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sip/deviations/inbox.html",
-        {"form": form, "page": page, "query": _query_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "rows": selectors.report_rows(page),
+            "query": _query_without_page(request),
+        },
     )
 
 
@@ -348,7 +353,11 @@ def steering(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         selectors.report_list_for_steering_member(user=request.user), PAGE_SIZE
     ).get_page(request.GET.get("sida"))
-    return render(request, "sip/deviations/steering.html", {"page": page})
+    return render(
+        request,
+        "sip/deviations/steering.html",
+        {"page": page, "rows": selectors.report_rows(page)},
+    )
 
 
 @login_required

@@ -8,7 +8,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sip.statistics.selectors import Dimension, Period, ReportQuery, Scope, Split
+from sip.statistics.selectors import (
+    Dimension,
+    Period,
+    ReportQuery,
+    Scope,
+    Split,
+    default_dimension,
+)
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -18,16 +25,6 @@ def _month(value: str) -> tuple[int, int] | None:
     if not match or not 1 <= int(match.group(2)) <= 12:
         return None
     return int(match.group(1)), int(match.group(2))
-
-
-def default_dimension(scope: Scope) -> str:
-    """A manager's report is about units, a group's about where people live, a nation's about
-    county parts: the dimension a reader of that scope asks for first."""
-    if scope.national:
-        return Dimension.COUNTY_PART
-    if scope.municipality_ids or scope.counties:
-        return Dimension.MUNICIPALITY
-    return Dimension.UNIT
 
 
 class ReportForm(forms.Form):

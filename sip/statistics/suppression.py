@@ -19,6 +19,7 @@ The rule (docs/statistics.md, "Suppression"):
 """
 
 from collections import deque
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
@@ -231,7 +232,7 @@ def _publish_counts(
     return (
         "count",
         [column.label for column in columns],
-        [row(r, groups[r].label) for r in shown],
+        [(r, row(r, groups[r].label)) for r in shown],
         row(TOTAL, _("Totalt")),
     )
 
@@ -252,19 +253,22 @@ def _publish_shares(table: ShareTable, groups: list[Group], columns: list[Column
     def pair(cells: list[tuple[int, int]]) -> tuple[int, int]:
         return sum(on for on, _n in cells), sum(n for _on, n in cells)
 
-    page = [groups[r] for r in shown]
+    page = [(r, groups[r]) for r in shown]
     grid = {
         (group.key, column.key): table.cells.get((group.key, column.key), (0, 0))
-        for group in page
+        for _r, group in page
         for column in columns
     }
     rows = [
-        Row(
-            label=group.label,
-            cells=[_percent(*grid[(group.key, column.key)]) for column in columns],
-            total=_percent(*pair([grid[(group.key, column.key)] for column in columns])),
+        (
+            r,
+            Row(
+                label=group.label,
+                cells=[_percent(*grid[(group.key, column.key)]) for column in columns],
+                total=_percent(*pair([grid[(group.key, column.key)] for column in columns])),
+            ),
         )
-        for group in page
+        for r, group in page
     ]
     # Cells whose group or column has no row (e.g. no agreement) still count in the totals.
     column_totals = [
@@ -292,12 +296,17 @@ def _publish_durations(
     table: DurationTable, groups: list[Group], columns: list[Column], shown: range
 ):
     rows = [
-        Row(
-            label=group.label,
-            cells=[_duration(table.cells.get((group.key, column.key))) for column in columns],
-            total=_duration(table.by_group.get(group.key)),
+        (
+            r,
+            Row(
+                label=groups[r].label,
+                cells=[
+                    _duration(table.cells.get((groups[r].key, column.key))) for column in columns
+                ],
+                total=_duration(table.by_group.get(groups[r].key)),
+            ),
         )
-        for group in (groups[r] for r in shown)
+        for r in shown
     ]
     total = Row(
         _("Totalt"),
@@ -321,9 +330,9 @@ def _units_row(label: str, units: int, convened: int) -> Row:
 
 def _publish_units(table: UnitTable, groups: list[Group], columns: list[Column], shown: range):
     rows = [
-        _units_row(group.label, *table.rows[group.key])
-        for group in (groups[r] for r in shown)
-        if group.key in table.rows
+        (r, _units_row(groups[r].label, *table.rows[groups[r].key]))
+        for r in shown
+        if groups[r].key in table.rows
     ]
     return (
         "units",
@@ -354,12 +363,10 @@ def publish(
     scope_label: str,
     dimension_label: str,
     split_label: str,
-    rows: slice | None = None,
 ) -> PublishedReport:
     """Every table of the report as it may be shown: suppressed, labelled, rows in name order.
 
-    `rows` limits the rows built to one page of the groups; suppression and totals always cover
-    every row.
+    Suppression and totals cover every row; page() cuts one page of rows out of the result.
     """
     published = PublishedReport(
         scope_label=scope_label,
@@ -369,7 +376,7 @@ def publish(
         generated_at=report.generated_at,
         group_count=len(report.groups),
     )
-    shown = range(len(report.groups))[rows or slice(None)]
+    shown = range(len(report.groups))
     count_states = _count_states(report.tables, report.groups, report.columns)
     for table in report.tables:
         if isinstance(table, CountTable):
@@ -393,9 +400,25 @@ def publish(
                 definition=str(table.definition),
                 header=[str(label) for label in header],
                 total_header=str(_TOTAL_HEADERS[kind]),
-                rows=rows_shown,
+                rows=[row for _r, row in rows_shown],
                 total_row=total,
                 columns_label=columns_label,
+                row_groups=[r for r, _row in rows_shown],
             )
         )
     return published
+
+
+def page(report: PublishedReport, rows: slice) -> PublishedReport:
+    """The report with only the rows of one page of its groups (totals stay those of every row).
+
+    A copy: the report itself may be a cached one that other requests read.
+    """
+    shown = range(report.group_count)[rows]
+    tables = []
+    for table in report.tables:
+        kept = [(r, row) for r, row in zip(table.row_groups, table.rows, strict=True) if r in shown]
+        tables.append(
+            replace(table, rows=[row for _r, row in kept], row_groups=[r for r, _row in kept])
+        )
+    return replace(report, tables=tables)

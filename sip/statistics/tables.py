@@ -132,6 +132,9 @@ class PublishedTable:
     total_row: Row
     # What the columns are ("Kön", "Åldersgrupp", a table's own "Kategori"; empty for units).
     columns_label: str = ""
+    # Each row's place in the report's groups (a units table has rows only for groups with
+    # units), so that one page of groups can be cut out of a published report.
+    row_groups: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +143,7 @@ class PublishedReport:
     period_label: str
     dimension_label: str
     split_label: str
+    # When the numbers were computed: a report may be served from the cache for a while.
     generated_at: dt.datetime | None
     # Rows of every table in the report; `rows` of a table may hold one page of them.
     group_count: int = 0

@@ -17,6 +17,9 @@ from sip.statistics.selectors import statistics_report, statistics_scopes_for_us
 from sip.statistics.tables import PublishedReport, PublishedTable, Row
 
 ROWS_PER_PAGE = 50
+# "Beräkna om nu": the report computed anew instead of served from the cache (where it may be up to
+# STATISTICS_CACHE_SECONDS old).
+FRESH = "uppdatera"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,11 @@ def _report(
     if not form.is_valid():
         return form, None
     report = statistics_report(
-        user=request.user, query=form.report_query(), scopes=scopes, rows=rows
+        user=request.user,
+        query=form.report_query(),
+        scopes=scopes,
+        rows=rows,
+        fresh=request.GET.get(FRESH) == "1",
     )
     if report is None:
         raise PermissionDenied
@@ -61,6 +68,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         sections = [Section(table, table.rows, chart_for(table)) for table in report.tables]
     query = request.GET.copy()
     query.pop("sida", None)
+    query.pop(FRESH, None)
     return render(
         request,
         "sip/statistics/report.html",
@@ -70,6 +78,7 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             "sections": sections,
             "page": page,
             "query": query.urlencode(),
+            "fresh": FRESH,
             "legend": legend(),
         },
     )

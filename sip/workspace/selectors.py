@@ -1,18 +1,20 @@
 """Reads behind the coordinator's pages: the case worklist with each case's next deadline.
 
-Every selector starts from `sip.selectors.case_list_for_user`, so the access rule stays in one
-place; these only narrow and annotate what it returns.
+Every case read starts from the access selectors (`sip.selectors.case_scope_for_user`,
+`case_list_for_user`), so the access rule stays in one place; these only narrow, order and
+annotate what they return.
 """
 
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,9 +23,10 @@ from agreements.models import ClosedDay, DeadlineRule
 from deadlines.calendar import local_date, working_days_between
 from deadlines.models import Deadline
 from deadlines.selectors import deadline_list_for_subject
+from sip.access.selectors import authorised_for
 from sip.identity import parse_id_number
 from sip.models import Case, Invitation, LeadAssignment, Meeting, Participant, Plan
-from sip.selectors import case_list_for_user
+from sip.selectors import case_list_for_user, case_scope_for_user
 
 # A deadline this many working days away or closer is shown amber.
 AMBER_WORKING_DAYS = 2
@@ -60,10 +63,11 @@ class CaseFilters:
 
 
 def _case_deadlines() -> QuerySet[Deadline]:
-    # The content type is matched by name inside the subquery, so no separate lookup query runs.
+    # The content type as a scalar subquery (app label and model are unique together):
+    # PostgreSQL reads it once per statement, where a join would look it up again for every case.
+    case_type = ContentType.objects.filter(app_label="sip", model="case").values("pk")
     return Deadline.objects.filter(
-        content_type__app_label="sip",
-        content_type__model="case",
+        content_type=Subquery(case_type),
         object_id=OuterRef("pk"),
         status__in=Deadline.UNRESOLVED,
     ).order_by("due_at", "pk")
@@ -87,20 +91,13 @@ def _search(text: str, *, today: dt.date) -> Q:
     return condition
 
 
-def case_worklist(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
-    """The user's cases with the next unresolved deadline and the user's roles, in one query.
-
-    Annotations: next_due_at, next_due_kind, next_due_rule_unit (the rule's time unit),
-    is_lead_unit, is_plan_coordinator_unit, is_participant_unit.
-    """
+def _with_roles(cases: QuerySet[Case], *, user: User) -> QuerySet[Case]:
+    """Annotate is_lead_unit, is_plan_coordinator_unit and is_participant_unit."""
     my_units = Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values(
         "unit_id"
     )
-    deadlines = _case_deadlines()
     latest_plan = Plan.objects.filter(case=OuterRef("pk")).order_by("-version")
-    cases = case_list_for_user(user=user).annotate(
-        next_due_at=Subquery(deadlines.values("due_at")[:1]),
-        next_due_kind=Subquery(deadlines.values("kind")[:1]),
+    cases = cases.annotate(
         plan_coordinator_unit_id=Subquery(latest_plan.values("coordinator_unit_id")[:1]),
         is_lead_unit=Exists(
             LeadAssignment.objects.filter(
@@ -111,15 +108,24 @@ def case_worklist(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
             Participant.objects.filter(case=OuterRef("pk"), unit__in=my_units)
         ),
     )
-    cases = cases.annotate(
-        is_plan_coordinator_unit=Q(plan_coordinator_unit_id__in=my_units),
-    )
+    return cases.annotate(is_plan_coordinator_unit=Q(plan_coordinator_unit_id__in=my_units))
+
+
+def case_worklist_ids(*, user: User, filters: CaseFilters) -> list[int]:
+    """The ids of the user's cases that pass the filters, in worklist order.
+
+    The first of the worklist's two reads: ids and order keys only, no related rows and no
+    display annotations, so the database reads each visible case once, by its primary key, and
+    the whole list costs one statement. The view pages through the ids and reads the page's cases
+    with case_worklist; the number of ids is the count the page shows.
+    """
+    cases = case_scope_for_user(user=user)
     if filters.query.strip():
         # A hit on a name or number would tie a masked row to what was typed: a protected
         # identity is found by search only by those authorised for it.
         cases = cases.filter(
             _search(filters.query.strip(), today=timezone.localdate()),
-            Q(individual__protected_identity=False) | Q(viewer_authorised=True),
+            Q(individual__protected_identity=False) | authorised_for(user, "individual"),
         )
     if filters.status == StatusFilter.RUNNING:
         cases = cases.exclude(status__in=Case.ENDED)
@@ -137,10 +143,33 @@ def case_worklist(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         Role.PARTICIPANT: Q(is_participant_unit=True),
     }
     if filters.role in role_filters:
-        cases = cases.filter(role_filters[filters.role])
+        cases = _with_roles(cases, user=user).filter(role_filters[filters.role])
     if filters.sort == Sort.NEWEST:
-        return cases.order_by("-opened_at", "-pk")
-    return cases.order_by(F("next_due_at").asc(nulls_last=True), "-opened_at", "-pk")
+        cases = cases.order_by("-opened_at", "-pk")
+    else:
+        next_due_at = Subquery(_case_deadlines().values("due_at")[:1])
+        cases = cases.order_by(next_due_at.asc(nulls_last=True), "-opened_at", "-pk")
+    return list(cases.values_list("pk", flat=True))
+
+
+def case_worklist(*, user: User, ids: Sequence[int]) -> list[Case]:
+    """The cases with these ids (a page of case_worklist_ids) that the user may see, in the
+    order of `ids`, with the next unresolved deadline and the user's roles (one query).
+
+    Annotations: next_due_at, next_due_kind, is_lead_unit, is_plan_coordinator_unit,
+    is_participant_unit, and viewer_unit_id and viewer_authorised of case_list_for_user (the
+    list only links to its cases, so not viewer_can_change). The access rule is checked again
+    for just these cases, so a case that left the user's reach since the ids were read is left
+    out rather than shown.
+    """
+    deadlines = _case_deadlines()
+    visible = case_list_for_user(user=user, among=ids, with_change=False)
+    cases = _with_roles(visible, user=user).annotate(
+        next_due_at=Subquery(deadlines.values("due_at")[:1]),
+        next_due_kind=Subquery(deadlines.values("kind")[:1]),
+    )
+    by_id = {case.pk: case for case in cases.order_by()}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 @dataclass(frozen=True)
@@ -154,7 +183,10 @@ class DeadlineSignal:
 
     @property
     def kind_label(self) -> str:
-        return DeadlineRule.Kind(self.kind).label if self.kind in DeadlineRule.Kind.values else ""
+        try:
+            return DeadlineRule.Kind(self.kind).label
+        except ValueError:
+            return ""
 
     @property
     def is_breached(self) -> bool:
@@ -194,6 +226,7 @@ class WorklistRow:
     case: Case
     signal: DeadlineSignal | None
     roles: list[Role]
+    status_label: str
 
 
 def worklist_rows(*, cases: Iterable[Case], user: User, now: dt.datetime) -> list[WorklistRow]:
@@ -203,6 +236,8 @@ def worklist_rows(*, cases: Iterable[Case], user: User, now: dt.datetime) -> lis
     """
     cases = list(cases)
     closed = closed_days_by_agreement(agreement_ids=(case.agreement_id for case in cases))
+    # Translated once per page: get_status_display looks the label up anew for every row.
+    status_labels = {value: str(label) for value, label in Case.Status.choices}
     rows = []
     for case in cases:
         signal = None
@@ -220,7 +255,12 @@ def worklist_rows(*, cases: Iterable[Case], user: User, now: dt.datetime) -> lis
             (Role.PARTICIPANT, case.is_participant_unit),
         )
         rows.append(
-            WorklistRow(case=case, signal=signal, roles=[role for role, yes in held if yes])
+            WorklistRow(
+                case=case,
+                signal=signal,
+                roles=[role for role, yes in held if yes],
+                status_label=status_labels.get(case.status, case.status),
+            )
         )
     return rows
 

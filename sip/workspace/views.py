@@ -60,6 +60,7 @@ from sip.workspace.selectors import (
     case_open_deadlines,
     case_unit_choices,
     case_worklist,
+    case_worklist_ids,
     meeting_list_for_case,
     plan_people,
     worklist_rows,
@@ -89,10 +90,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
             return redirect("sip:case_list")
     else:
         form = CaseFilterForm(initial=stored, units=units)
-    cases = case_worklist(user=request.user, filters=filters_from_session(stored))
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("sida"))
+    # Two reads: every matching id in order (the count and the page come from that list), then
+    # only the page's cases with their relations and annotations.
+    ids = case_worklist_ids(user=request.user, filters=filters_from_session(stored))
+    page = Paginator(ids, CASES_PER_PAGE).get_page(request.GET.get("sida"))
     # Every row shows a person: one access-log entry each, protected persons masked.
-    shown = log_case_list(request, page.object_list)
+    shown = log_case_list(request, case_worklist(user=request.user, ids=page.object_list))
     rows = worklist_rows(cases=shown, user=request.user, now=timezone.now())
     response = render(
         request,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
+from config import celery_app
 from deadlines.models import Deadline
 from deadlines.tasks import sweep_deadlines
 from tests import factories
@@ -37,7 +38,9 @@ def test_the_sweep_is_scheduled_every_five_minutes_in_the_database():
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_breaches_an_overdue_deadline_through_the_broker(redis_url):
+def test_a_real_worker_breaches_an_overdue_deadline_through_the_broker(redis_url, monkeypatch):
+    # The test settings run tasks in-process; this test is about the trip through the broker.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     deadline = factories.DeadlineFactory(due_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
     queue = f"test-deadlines-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict

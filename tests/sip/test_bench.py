@@ -133,6 +133,7 @@ def test_the_bench_measures_the_pages_of_generated_data(tmp_path):
     assert "| Avvikelseinkorg (chef) |" in report
     assert "| Indikatorrapport, ett år (chef) |" in report
     assert "| Indikatorrapport, ett år (hela landet, admin) |" in report
+    assert "| Indikatorrapport, ett år (hela landet, kall) |" in report
     assert "| peak RSS | MB | target MB | ok |" in report
 
 

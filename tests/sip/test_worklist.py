@@ -15,6 +15,7 @@ from sip.workspace.selectors import (
     CaseFilters,
     Role,
     case_worklist,
+    case_worklist_ids,
     deadline_signal,
     worklist_rows,
 )
@@ -30,7 +31,8 @@ WORKLIST_MAX_QUERIES = 14
 
 def rows_at(user, when, **filters):
     with time_machine.travel(when, tick=False):
-        cases = case_worklist(user=user, filters=CaseFilters(**filters))
+        ids = case_worklist_ids(user=user, filters=CaseFilters(**filters))
+        cases = case_worklist(user=user, ids=ids)
         return worklist_rows(cases=cases, user=user, now=when)
 
 
@@ -193,6 +195,60 @@ def test_the_unit_filter_keeps_cases_the_unit_convenes_or_takes_part_in(
     assert [r.case for r in rows_at(coordinator, when, unit_id=bup.pk)] == [consented]
 
 
+# --- order and the two reads ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def four_cases(coordinator, unit, agreement, child):
+    """Two cases with a deadline (the later opened one due last) and two without."""
+    rule = agreement.rules.get(kind=DeadlineRule.Kind.KALLELSE)
+    cases = {}
+    for name, opened_day, due_day in (
+        ("due_late", 1, 20),
+        ("due_soon", 2, 10),
+        ("none_new", 4, None),
+        ("none_old", 3, None),
+    ):
+        case = factories.CaseFactory(
+            convening_unit=unit,
+            coordinator=coordinator,
+            agreement=agreement,
+            individual=child,
+            opened_at=at(2026, 6, opened_day, 9),
+        )
+        if due_day:
+            factories.DeadlineFactory(
+                subject=case,
+                rule=rule,
+                responsible_unit=unit,
+                started_at=at(2026, 6, 1, 9),
+                due_at=at(2026, 6, due_day, 12),
+            )
+        cases[name] = case
+    return cases
+
+
+def test_cases_come_soonest_deadline_first_then_those_without_one_newest_first(
+    coordinator, four_cases
+):
+    found = [row.case for row in rows_at(coordinator, at(2026, 6, 5, 9))]
+
+    assert found == [four_cases[n] for n in ("due_soon", "due_late", "none_new", "none_old")]
+
+
+def test_sorting_by_newest_ignores_the_deadlines(coordinator, four_cases):
+    found = [row.case for row in rows_at(coordinator, at(2026, 6, 5, 9), sort="nyast")]
+
+    assert found == [four_cases[n] for n in ("none_new", "none_old", "due_soon", "due_late")]
+
+
+def test_a_page_of_ids_is_checked_against_the_access_rule_again(coordinator, outsider, four_cases):
+    ids = case_worklist_ids(user=coordinator, filters=CaseFilters())
+
+    assert [case.pk for case in case_worklist(user=coordinator, ids=ids[1:3])] == ids[1:3]
+    assert case_worklist(user=outsider, ids=ids) == []
+
+
 # --- the page -------------------------------------------------------------------------------------
 
 
@@ -302,4 +358,7 @@ def test_the_worklist_runs_the_same_queries_for_10_and_200_cases(
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
-    assert len(client.get(reverse("sip:case_list"), {"sida": 4}).context["rows"]) == 50
+    pages = [client.get(reverse("sip:case_list"), {"sida": n}).context for n in (1, 2, 3, 4)]
+    assert pages[0]["page"].paginator.count == 200
+    shown = [row.case.pk for page in pages for row in page["rows"]]
+    assert sorted(shown) == sorted(Case.objects.values_list("pk", flat=True))

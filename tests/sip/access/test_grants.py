@@ -11,7 +11,7 @@ from guardian.shortcuts import get_group_perms
 from actors.models import Membership, Unit
 from config.exceptions import ApplicationError
 from sip import services
-from sip.access.selectors import case_list_for_user
+from sip.access.selectors import case_list_for_user, case_scope_for_user
 from sip.models import Participant
 from tests import factories
 from tests.helpers import login_verified
@@ -27,7 +27,14 @@ def perms(unit, case) -> set[str]:
 
 
 def sees(user, case) -> bool:
-    return case_list_for_user(user=user).filter(pk=case.pk).exists()
+    """Whether the user sees the case; every form of the access filter must give one answer."""
+    answers = {
+        case_list_for_user(user=user).filter(pk=case.pk).exists(),
+        case_list_for_user(user=user, among=[case.pk]).exists(),
+        case_scope_for_user(user=user).filter(pk=case.pk).exists(),
+    }
+    assert len(answers) == 1, "the whole list, a page of ids and the bare scope disagree"
+    return answers.pop()
 
 
 def may_change(user, case) -> bool:

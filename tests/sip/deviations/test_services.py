@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import TestCase
 from django_celery_beat.models import PeriodicTask
 
 from actors.models import County, SteeringGroup
@@ -30,7 +31,9 @@ KALLELSE_DUE = at(2026, 6, 22, 23, 59, 59)
 
 
 def sweep(when: dt.datetime):
-    with time_machine.travel(when, tick=False):
+    """Sweep at `when` and run what the sweep queued for after its commit (the drafts), as a
+    committed sweep in production does."""
+    with time_machine.travel(when, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         return deadline_sweep(send_email=False)
 
 
@@ -61,6 +64,38 @@ def test_a_breach_produces_exactly_one_draft_even_when_the_sweep_runs_twice(cons
         (Kind.CREATED, Status.DRAFT, None)
     ]
     assert draft.history.get().history_type == "+"
+
+
+def test_the_sweep_queues_the_drafts_for_after_its_commit_and_does_not_wait_for_them(
+    consented, django_capture_on_commit_callbacks
+):
+    with (
+        time_machine.travel(at(2026, 6, 23, 0, 5), tick=False),
+        django_capture_on_commit_callbacks() as queued,
+    ):
+        result = deadline_sweep(send_email=False)
+        assert len(result.breached_ids) == 1
+    assert not DeviationReport.objects.exists()
+    assert len(queued) == 1
+    queued[0]()
+    assert DeviationReport.objects.get().deadline_id == result.breached_ids[0]
+
+
+def test_a_run_for_one_sweeps_moment_leaves_other_breaches_to_the_safety_net(consented):
+    rule = consented.agreement.rules.get(kind=DeadlineRule.Kind.FOLLOW_UP)
+    earlier, this_sweep = (
+        factories.DeadlineFactory(
+            subject=factories.CaseFactory(agreement=consented.agreement),
+            rule=rule,
+            status=Deadline.Status.BREACHED,
+            breached_at=moment,
+        )
+        for moment in (FILED - dt.timedelta(minutes=5), FILED)
+    )
+    assert create_deviation_drafts(breached_at=FILED.isoformat()) == 1
+    assert DeviationReport.objects.get().deadline == this_sweep
+    assert create_deviation_drafts() == 1
+    assert DeviationReport.objects.get(deadline=earlier)
 
 
 def test_a_later_breach_adds_its_own_draft_and_leaves_the_first_alone(consented):

@@ -130,9 +130,12 @@ def test_bad_input_is_refused_in_swedish_at_the_form_and_nothing_is_written(
 
 
 def test_a_second_report_on_a_reported_deadline_is_refused_at_the_form(
-    client, consented, coordinator, unit, bup
+    client, consented, coordinator, unit, bup, django_capture_on_commit_callbacks
 ):
-    with time_machine.travel(at(2026, 6, 23, 0, 5), tick=False):
+    with (
+        time_machine.travel(at(2026, 6, 23, 0, 5), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         deadline_sweep(send_email=False)
     draft = DeviationReport.objects.get()
     url = reverse("sip:deviation_create_for_deadline", args=[consented.pk, draft.deadline_id])
@@ -199,9 +202,12 @@ def test_the_whole_workflow_runs_through_the_page_and_the_history_names_each_use
 
 
 def test_a_draft_page_proposes_its_text_and_the_coordinator_confirms_it(
-    client, consented, coordinator
+    client, consented, coordinator, django_capture_on_commit_callbacks
 ):
-    with time_machine.travel(at(2026, 6, 23, 0, 5), tick=False):
+    with (
+        time_machine.travel(at(2026, 6, 23, 0, 5), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         deadline_sweep(send_email=False)
     draft = DeviationReport.objects.get()
     url = reverse("sip:deviation_detail", args=[draft.pk])
@@ -500,3 +506,21 @@ def test_the_navigation_links_to_the_deviations(client, coordinator, bus_member)
     steering_home = get(client, bus_member, reverse("home")).content.decode()
     assert f'href="{reverse("sip:deviation_steering")}"' in steering_home
     assert f'href="{reverse("sip:deviation_inbox")}"' not in steering_home
+
+
+def test_an_inbox_row_shows_each_cell_as_the_template_did(
+    client, coordinator, unit, bup, bup_manager, agreement
+):
+    """report_rows formats the cells in Python: labels, link, level dash, units by name, date."""
+    school = factories.UnitFactory(name="Alba skola")
+    report = file_report(by=coordinator, unit=unit, concerned=[bup, school], agreement=agreement)
+    content = get(client, bup_manager, reverse("sip:deviation_inbox")).content.decode()
+    url = reverse("sip:deviation_detail", args=[report.pk])
+    assert f'<td><a href="{url}">{report.reference}</a></td>' in content
+    assert f"<td>{report.get_category_display()}</td>" in content
+    assert f"<td>{report.get_status_display()}</td>" in content
+    assert "<td>–</td>" in content  # no level yet
+    assert f"<td>{report.agreement.name}</td>" in content
+    assert f"<td>{unit.name}</td>" in content
+    assert "<td>Alba skola, BUP Uppsala</td>" in content
+    assert "<td>2026-08-31</td>" in content
