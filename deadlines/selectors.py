@@ -161,7 +161,8 @@ def deadline_list_overdue(
             past_due=Case(When(overdue, then=True), default=False),
             agreement_id=F("rule__agreement_id"),
         )
-        .select_related("responsible_unit", "responsible_user", "content_type")
+        # No content type joined: the subjects' prefetch finds it in ContentType's cache.
+        .select_related("responsible_unit", "responsible_user")
         .prefetch_related("subject")
         .order_by(unit_order, "kind", "due_at", "pk")
     )

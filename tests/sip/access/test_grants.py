@@ -11,7 +11,7 @@ from guardian.shortcuts import get_group_perms
 from actors.models import Membership, Unit
 from config.exceptions import ApplicationError
 from sip import services
-from sip.access.selectors import case_list_for_user, case_scope_for_user
+from sip.access.selectors import case_get_for_user, case_list_for_user, case_scope_for_user
 from sip.models import Participant
 from tests import factories
 from tests.helpers import login_verified
@@ -32,13 +32,21 @@ def sees(user, case) -> bool:
         case_list_for_user(user=user).filter(pk=case.pk).exists(),
         case_list_for_user(user=user, among=[case.pk]).exists(),
         case_scope_for_user(user=user).filter(pk=case.pk).exists(),
+        case_get_for_user(user=user, pk=case.pk) is not None,
     }
-    assert len(answers) == 1, "the whole list, a page of ids and the bare scope disagree"
+    assert len(answers) == 1, "the list, a page of ids, the bare scope and one case disagree"
     return answers.pop()
 
 
+def viewer(case) -> tuple:
+    return case.pk, case.viewer_unit_id, case.viewer_can_change, case.viewer_authorised
+
+
 def may_change(user, case) -> bool:
-    return case_list_for_user(user=user).get(pk=case.pk).viewer_can_change
+    listed = case_list_for_user(user=user).get(pk=case.pk)
+    alone = case_get_for_user(user=user, pk=case.pk)
+    assert viewer(alone) == viewer(listed), "the case page and the list see the case differently"
+    return listed.viewer_can_change
 
 
 def test_opening_a_case_grants_it_to_the_convening_units_group(case, unit):
