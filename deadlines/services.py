@@ -281,7 +281,8 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
     claim. A step runs the same handful of statements whether it claims one row or a million.
 
     1. Breach: open and due_at < now becomes breached.
-    2. Remind: open and next_reminder_at <= now is claimed by moving next_reminder_at on.
+    2. Remind: open, not yet due and next_reminder_at <= now is claimed by moving
+       next_reminder_at on.
     3. Escalate: breached and next_escalation_at <= now climbs one level, up to the ladder's top.
     """
     now = now or timezone.now()
@@ -298,7 +299,9 @@ def deadline_sweep(*, now: dt.datetime | None = None, send_email: bool = True) -
     )
     result.reminded_ids = _sweep_step(
         kind=Notification.Kind.REMINDER,
-        due=models.Q(status=Deadline.Status.OPEN, next_reminder_at__lte=now),
+        # Not yet due, the breach's exact complement: when the breach step was skipped (another
+        # sweep holds it, or a row lock timed out) its rows are not reminded instead.
+        due=models.Q(status=Deadline.Status.OPEN, next_reminder_at__lte=now, due_at__gte=now),
         set_sql="next_reminder_at = g.g_next, reminders_sent = reminders_sent + 1",
         set_params=[],
         set_from_group=True,

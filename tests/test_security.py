@@ -153,6 +153,26 @@ def test_a_session_ends_30_minutes_after_its_last_refresh_never_later(client, co
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_a_refresh_stamped_by_a_server_whose_clock_runs_ahead_does_not_stop_refreshes(
+    client, coordinator
+):
+    from actors.security.middleware import SESSION_REFRESHED_KEY
+
+    home = reverse("home")
+    with time_machine.travel(NOW, tick=False) as clock:
+        client.force_login(coordinator)
+        session = client.session
+        session[SESSION_REFRESHED_KEY] = int((NOW + dt.timedelta(minutes=40)).timestamp())
+        session.save()
+        # Active every five minutes for 35 minutes: the stamp from the future must not keep
+        # this server from sliding the timeout.
+        for _ in range(7):
+            clock.shift(dt.timedelta(minutes=5))
+            response = client.get(home)
+
+    assert response.status_code == 200
+
+
 def test_the_session_cookie_is_http_only_and_lives_30_minutes(client, coordinator):
     response = log_in(client, coordinator)
 

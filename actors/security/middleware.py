@@ -72,8 +72,10 @@ class SessionRefreshMiddleware:
             return response
         now = int(time.time())
         refreshed = session.get(SESSION_REFRESHED_KEY, 0)
-        if not isinstance(refreshed, int) or now - refreshed >= (
-            settings.SAMORDNA_SESSION_REFRESH_SECONDS
+        # A stamp from the future (another server's clock ahead of ours) counts as stale:
+        # otherwise no server behind it would refresh, and an active user would be signed out.
+        if not isinstance(refreshed, int) or not (
+            0 <= now - refreshed < settings.SAMORDNA_SESSION_REFRESH_SECONDS
         ):
             session[SESSION_REFRESHED_KEY] = now
         return response

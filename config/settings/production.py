@@ -19,6 +19,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("DJANGO_CACHE_URL", default=env("REDIS_URL")),
         "KEY_PREFIX": "samordna",
+        # An unreachable Redis must fail fast, so that a report is computed without the cache
+        # (sip.statistics) instead of a request hanging for the operating system's TCP timeout.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
 }
 

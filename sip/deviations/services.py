@@ -252,8 +252,10 @@ def _breach_draft_sql(*, now: dt.datetime, breached_at: dt.datetime | None) -> t
     statement cheap; the unique constraint with ON CONFLICT keeps it right when two run at once.
 
     With `breached_at` only the deadlines breached at that moment are candidates: one sweep's
-    breaches, found through `deadline_unit_breached_idx` (breached_at is in every entry) without
-    reading the deadlines breached before.
+    breaches, found in the entries of `deadline_unit_breached_idx` (breached_at is in every one)
+    without reading the rows of the deadlines breached before. PostgreSQL before 18 cannot seek
+    on an index's second column, so it reads all the entries: 17 ms over 40,000 past breaches at
+    national scale, growing with them.
     """
     qn = connection.ops.quote_name
     report = qn(DeviationReport._meta.db_table)

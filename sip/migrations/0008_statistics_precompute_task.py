@@ -25,6 +25,9 @@ def create_periodic_task(apps, schema_editor):
             "crontab": working_hours,
             "interval": None,
             "enabled": True,
+            # A run queued while no worker was up is obsolete once the next one is due: it is
+            # dropped instead of replaying a backlog of hours of reports.
+            "expire_seconds": 55 * 60,
             "description": (
                 "Beräknar i förväg statistikrapporterna för hela landet och för de styrgrupper "
                 "och chefer som senast loggat in (innevarande och föregående år)."

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.apps import apps
 from django.conf import settings
@@ -34,12 +34,15 @@ from sip.deviations.models import DeviationReport
 from sip.models import Case, Consent, Individual, Meeting
 from sip.statistics import suppression
 from sip.statistics.tables import (
+    Cell,
     Column,
     CountTable,
     DurationTable,
     Group,
     PublishedReport,
+    PublishedTable,
     RawReport,
+    Row,
     ShareTable,
     Stat,
     Table,
@@ -1107,18 +1110,27 @@ logger = logging.getLogger(__name__)
 # Part of every cache key: raise it when what a report shows changes (an indicator, a definition,
 # the suppression rules), so that no report computed by an older release is served.
 REPORT_VERSION = 1
+# Also part of every key: the fields of the cached classes. A release that adds a field gets new
+# keys by itself, so a page never meets a report pickled without it (an AttributeError, a 500)
+# for the hour such an entry lives, or longer while old and new workers run side by side.
+_CACHED_SHAPE = tuple(
+    (cls.__name__, tuple(f.name for f in fields(cls)))
+    for cls in (PublishedReport, PublishedTable, Row, Cell)
+)
 
 
 def report_cache_key(query: ReportQuery) -> str:
     """The cache key of a query's published report.
 
     A digest of everything the report is computed from (scope, period, rows, split, language,
-    REPORT_VERSION), so the key names no unit, group or user. Whose report it is plays no part:
-    users with the same scope share it, and statistics_report() checks the scope first.
+    REPORT_VERSION and the cached classes' fields), so the key names no unit, group or user.
+    Whose report it is plays no part: users with the same scope share it, and
+    statistics_report() checks the scope first.
     """
     scope, period = query.scope, query.period
     material = (
         REPORT_VERSION,
+        _CACHED_SHAPE,
         get_language(),
         scope.key,
         scope.label,
@@ -1134,9 +1146,12 @@ def report_cache_key(query: ReportQuery) -> str:
     return "sip:statistik:" + hashlib.sha256(repr(material).encode()).hexdigest()
 
 
-def report_published(*, query: ReportQuery, fresh: bool = False) -> PublishedReport:
+def report_published(
+    *, query: ReportQuery, fresh: bool = False, keep_seconds: int | None = None
+) -> PublishedReport:
     """The query's published report with every row: from the cache when one was computed within
-    STATISTICS_CACHE_SECONDS (unless `fresh`), otherwise computed now and cached.
+    STATISTICS_CACHE_SECONDS (unless `fresh`), otherwise computed now and cached for that long
+    (or `keep_seconds`).
 
     Only suppressed reports are cached, so the cache holds nothing a page could not show. No
     permission check: statistics_report() checks the scope before it gets here.
@@ -1151,7 +1166,7 @@ def report_published(*, query: ReportQuery, fresh: bool = False) -> PublishedRep
         split_label=str(Split(query.split).label),
     )
     try:
-        cache.set(key, report, timeout=settings.STATISTICS_CACHE_SECONDS)
+        cache.set(key, report, timeout=keep_seconds or settings.STATISTICS_CACHE_SECONDS)
     except Exception:  # an unreachable cache must not cost the user the report
         logger.warning("statistics cache unavailable: report computed without it", exc_info=True)
     return report
@@ -1159,10 +1174,11 @@ def report_published(*, query: ReportQuery, fresh: bool = False) -> PublishedRep
 
 def _cache_get(key: str) -> PublishedReport | None:
     try:
-        return cache.get(key)
+        cached = cache.get(key)
     except Exception:  # without the cache the report is computed, only slower
         logger.warning("statistics cache unavailable: report computed without it", exc_info=True)
         return None
+    return cached if isinstance(cached, PublishedReport) else None
 
 
 def statistics_report(

@@ -151,6 +151,24 @@ def test_a_late_sweep_sends_one_reminder_not_a_backlog(deadline):
     assert len(mail.outbox) == 1
 
 
+def test_a_deadline_past_due_is_never_reminded_even_when_its_breach_step_is_skipped(
+    deadline, monkeypatch
+):
+    from deadlines import services
+
+    # Another sweep holds the breach step: this one must not remind what is already overdue.
+    real_lock = services._step_lock
+    monkeypatch.setattr(
+        services, "_step_lock", lambda kind: kind != Notification.Kind.BREACH and real_lock(kind)
+    )
+    result = sweep(DUE + SECOND)
+
+    deadline.refresh_from_db()
+    assert result.reminded_ids == []
+    assert deadline.status == Deadline.Status.OPEN
+    assert deadline.reminders_sent == 0
+
+
 def test_a_reminder_without_a_responsible_person_goes_to_the_units_mailbox(rule, subject):
     unit = factories.UnitFactory()
     with time_machine.travel(STARTED, tick=False):
