@@ -125,6 +125,9 @@ class AccessLogEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="access_log_entries",
     )
+    # Unit and person are looked up through accesslog_unit_at and accesslog_individual_at (Meta),
+    # which begin with them: an index of their own would only be two more entries to write for
+    # every row a page view logs (a list page logs 50).
     unit = models.ForeignKey(
         Unit,
         verbose_name=_("för verksamhet"),
@@ -132,12 +135,14 @@ class AccessLogEntry(models.Model):
         related_name="access_log_entries",
         null=True,
         blank=True,
+        db_index=False,
     )
     individual = models.ForeignKey(
         Individual,
         verbose_name=_("person"),
         on_delete=models.PROTECT,
         related_name="access_log_entries",
+        db_index=False,
     )
     case = models.ForeignKey(
         Case,
