@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors.models import Membership, SteeringGroup, Unit, User
-from agreements.models import ClosedDay, DeadlineRule, EscalationLevel
+from agreements.models import Agreement, ClosedDay, DeadlineRule, EscalationLevel
 from config.exceptions import ApplicationError
 from deadlines import calendar, emails, signals
 from deadlines.models import Deadline, Notification
@@ -710,7 +710,8 @@ def _notification_sql(
     Reminder: the responsible person, else the unit's coordinators.
     Breach: the responsible person and the unit's managers.
     Escalation: members of active steering groups of the level's kind that cover the unit (list
-    the unit itself or its municipality), else the unit's managers.
+    the unit itself or its municipality, or list neither and belong to the county of the
+    deadline's agreement), else the unit's managers.
     Only active memberships and active users count, except the named responsible person.
 
     The recipient sets are disjoint by construction (a user holds one membership per unit; the
@@ -767,6 +768,21 @@ def _notification_sql(
                 "WHERE sg.is_active = TRUE AND u.is_active = TRUE",
                 [],
             ),
+            # Groups that list no unit and no municipality cover their whole county: the county
+            # of the deadline's agreement, as for the deviation reports they see
+            # (sip.deviations.selectors._steering_covers).
+            (
+                "county_wide",
+                f"SELECT sg.county, sg.kind, gm.user_id FROM {_table(SteeringGroup)} sg "  # noqa: S608 - names only
+                f"JOIN {_table(SteeringGroup.members.through)} gm ON gm.steeringgroup_id = sg.id "
+                f"JOIN {_table(User)} u ON u.id = gm.user_id "
+                "WHERE sg.is_active = TRUE AND u.is_active = TRUE "
+                f"AND NOT EXISTS (SELECT 1 FROM {_table(SteeringGroup.units.through)} gu "
+                "WHERE gu.steeringgroup_id = sg.id) "
+                f"AND NOT EXISTS (SELECT 1 FROM {_table(SteeringGroup.municipalities.through)} gk "
+                "WHERE gk.steeringgroup_id = sg.id)",
+                [],
+            ),
             # The steering kind of the level each rule's rows reached: two columns the planner
             # can join on, unlike the four of a group.
             (
@@ -775,12 +791,20 @@ def _notification_sql(
                 "WHERE g_steering <> ''",
                 [],
             ),
+            # UNION, not UNION ALL: a member of a group listing the unit and of a county-wide
+            # group of the same kind is notified once.
             (
                 "steering",
                 f"SELECT {row}, coverage.user_id FROM claimed c "  # noqa: S608 - names only
                 "JOIN ladder ON ladder.g_rule = c.rule_id AND ladder.level = c.escalation_level "
                 "JOIN coverage ON coverage.unit_id = c.responsible_unit_id "
-                "AND coverage.kind = ladder.g_steering",
+                "AND coverage.kind = ladder.g_steering "
+                f"UNION SELECT {row}, county_wide.user_id FROM claimed c "
+                "JOIN ladder ON ladder.g_rule = c.rule_id AND ladder.level = c.escalation_level "
+                f"JOIN {_table(DeadlineRule)} r ON r.id = c.rule_id "
+                f"JOIN {_table(Agreement)} a ON a.id = r.agreement_id "
+                "JOIN county_wide ON county_wide.county = a.county "
+                "AND county_wide.kind = ladder.g_steering",
                 [],
             ),
         ]

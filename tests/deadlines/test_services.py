@@ -228,6 +228,34 @@ def test_escalation_to_a_steering_level_reaches_the_group_covering_the_unit(
     assert escalated.filter(user=manager_of).exists()
 
 
+def test_escalation_to_a_steering_level_reaches_a_county_wide_group_of_the_agreements_county(
+    rule, subject, unit, manager_of
+):
+    level = rule.agreement.escalation_levels.get(order=1)
+    level.kind = "steering_group"
+    level.steering_group_kind = "beredningsgrupp"
+    level.save()
+    # A regional forum lists no unit or municipality: it covers its county.
+    forum_member, both, elsewhere = (factories.UserFactory() for _ in range(3))
+    forum = factories.SteeringGroupFactory(kind="beredningsgrupp", county=rule.agreement.county)
+    forum.members.add(forum_member, both)
+    local_group = factories.SteeringGroupFactory(kind="beredningsgrupp")
+    local_group.members.add(both)
+    local_group.units.add(unit)
+    other_county = factories.SteeringGroupFactory(kind="beredningsgrupp", county="19")
+    other_county.members.add(elsewhere)
+    assert rule.agreement.county != "19"
+    with time_machine.travel(STARTED, tick=False):
+        deadline = deadline_open(
+            rule=rule, started_at=STARTED, subject=subject, responsible_unit=unit
+        )
+    sweep(DUE + SECOND)
+    sweep(local(2026, 4, 15, 23, 59, 59))
+
+    escalated = Notification.objects.filter(deadline=deadline, kind="escalation")
+    assert sorted(escalated.values_list("user", flat=True)) == sorted([forum_member.pk, both.pk])
+
+
 def test_a_failing_mail_server_does_not_undo_the_breach(deadline):
     with mock.patch(
         "django.core.mail.EmailMultiAlternatives.send", side_effect=ConnectionError("down")
