@@ -43,10 +43,11 @@ def statistics_reports_compute_ahead(*, today: dt.date | None = None) -> int:
     ]
     keep = settings.STATISTICS_CACHE_SECONDS + KEEP_MARGIN_SECONDS
     computed = failed = 0
-    scopes = statistics_scopes_to_compute_ahead(limit=settings.STATISTICS_PRECOMPUTE_SCOPES)
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
-            for scope in scopes:
+            # Read in the language: a scope's label is part of its cache key.
+            limit = settings.STATISTICS_PRECOMPUTE_SCOPES
+            for scope in statistics_scopes_to_compute_ahead(limit=limit):
                 for period in periods:
                     query = ReportQuery(
                         scope=scope,
