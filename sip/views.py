@@ -25,6 +25,7 @@ from sip.access.selectors import access_report_allowed, users_who_may_see_indivi
 from sip.access.shortcuts import get_case_or_404, get_individual_or_404
 from sip.emails import Method
 from sip.ics import meeting_ics
+from sip.links import url_for_each
 from sip.models import Case, Individual, Invitation, Meeting
 from sip.pdf import kallelse_letter_pdf, plan_pdf
 from sip.selectors import (
@@ -200,34 +201,19 @@ def _meeting_row(meeting: Meeting, *, changes: bool) -> _MeetingRow:
     )
 
 
-# A stand-in id no row has: see _url_for_each.
-_URL_SLOT = 987_654_321
-
-
-def _url_for_each(name: str, *args: int) -> Callable[[int], str]:
-    """reverse(name, args=[*args, pk]) for every pk of a list at the cost of one reverse(): the
-    URL is built once with a stand-in last id, which each call swaps for its own."""
-    url = reverse(name, args=[*args, _URL_SLOT])
-    slot = str(_URL_SLOT)
-    if url.count(slot) != 1:  # an earlier id happens to contain the stand-in's digits
-        return lambda pk: reverse(name, args=[*args, pk])
-    head, tail = url.split(slot)
-    return lambda pk: f"{head}{int(pk)}{tail}"
-
-
 def _add_row_urls(case: Case, deadlines, meetings: list[_MeetingRow]) -> None:
     """The links each deadline, meeting and invitation row of the case page carries, without a
-    reverse() per row (the template's {% url %} costs as much, for dozens of rows)."""
-    deadline_report = _url_for_each("sip:deviation_create_for_deadline", case.pk)
+    reverse() per row."""
+    deadline_report = url_for_each("sip:deviation_create_for_deadline", case.pk)
     for deadline, _signal in deadlines:
         deadline.report_url = deadline_report(deadline.pk)
-    meeting_ics = _url_for_each("sip:meeting_ics", case.pk)
-    meeting_report = _url_for_each("sip:deviation_create_for_meeting", case.pk)
+    meeting_ics = url_for_each("sip:meeting_ics", case.pk)
+    meeting_report = url_for_each("sip:deviation_create_for_meeting", case.pk)
     for row in meetings:
         meeting = row.meeting
         meeting.ics_url = meeting_ics(meeting.pk)
         meeting.report_url = meeting_report(meeting.pk)
-        letter = _url_for_each("sip:kallelse_pdf", case.pk, meeting.pk)
+        letter = url_for_each("sip:kallelse_pdf", case.pk, meeting.pk)
         for invitation, _form in row.invitations:
             invitation.letter_url = letter(invitation.participant_id)
 

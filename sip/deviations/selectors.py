@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from deadlines.calendar import STOCKHOLM
 from deadlines.models import Deadline
 from deadlines.selectors import deadline_list_for_subject
 from sip.deviations.models import DeviationEntry, DeviationReport
+from sip.links import url_for_each
 from sip.models import Case, Individual, Meeting
 
 Status = DeviationReport.Status
@@ -444,15 +444,13 @@ def report_rows(reports: Iterable[DeviationReport]) -> list[ReportRow]:
         concerned[report_id].append(name)
     categories = {value: str(label) for value, label in DeviationReport.Category.choices}
     statuses = {value: str(label) for value, label in DeviationReport.Status.choices}
-    # One reverse for the page; a placeholder pk keeps the URL pattern's own shape.
-    url = reverse("sip:deviation_detail", args=[0])
-    prefix, suffix = url.rsplit("0", 1)
+    url = url_for_each("sip:deviation_detail")
     rows = []
     for report in reports:
         level = report.level.name if report.level_id else ""
         rows.append(
             ReportRow(
-                url=f"{prefix}{report.pk}{suffix}",
+                url=url(report.pk),
                 reference=report.reference,
                 category=categories.get(report.category, report.category),
                 status=statuses.get(report.status, report.status),
